@@ -1,0 +1,49 @@
+"""flaskr: the Flask tutorial blog with a Redis page counter."""
+
+import os
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config=None):
+    """Create and configure an instance of the app."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("FLASKR_INSTANCE_PATH"),
+    )
+    app.config.from_mapping(
+        SECRET_KEY="dev",
+        DATABASE=os.path.join(app.instance_path, "flaskr.sqlite"),
+        REDIS_URL="redis://localhost:6379/0",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    # The tutorial's tests post forms without tokens.
+    app.config.setdefault("WTF_CSRF_ENABLED", not app.testing)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    @app.route("/hello")
+    def hello():
+        return "Hello, World!"
+
+    from . import auth, blog, counter, db, health
+
+    csrf.init_app(app)
+    db.init_app(app)
+    counter.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(blog.bp)
+    app.register_blueprint(health.bp)
+    app.add_url_rule("/", endpoint="index")
+
+    return app

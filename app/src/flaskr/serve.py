@@ -1,0 +1,82 @@
+"""Production entry point: the app under waitress, configured from the environment."""
+
+import logging
+import os
+import signal
+import sys
+import time
+
+from waitress import create_server
+
+from . import create_app
+
+PLACEHOLDER_SECRET_KEY = "dev"
+log = logging.getLogger("flaskr.access")
+
+
+def server_settings(environ):
+    """waitress settings from FLASKR_* environment variables."""
+    settings = {
+        "host": environ.get("FLASKR_HOST", "0.0.0.0"),
+        "port": int(environ.get("FLASKR_PORT", "8080")),
+        "threads": int(environ.get("FLASKR_THREADS", "4")),
+        "ident": "flaskr",
+    }
+    if proxy := environ.get("FLASKR_TRUSTED_PROXY"):
+        settings["trusted_proxy"] = proxy
+        settings["trusted_proxy_headers"] = environ.get(
+            "FLASKR_TRUSTED_PROXY_HEADERS",
+            "x-forwarded-for x-forwarded-host x-forwarded-proto x-forwarded-port",
+        )
+    return settings
+
+
+def access_log(wsgi_app):
+    """Log one line per request: client, method, path, status, duration."""
+
+    def logged(environ, start_response):
+        started = time.monotonic()
+        status = []
+
+        def recording_start_response(code, headers, exc_info=None):
+            status.append(code.split()[0])
+            return start_response(code, headers, exc_info)
+
+        try:
+            return wsgi_app(environ, recording_start_response)
+        finally:
+            log.info(
+                '%s "%s %s" %s %.1fms',
+                environ.get("REMOTE_ADDR", "-"),
+                environ["REQUEST_METHOD"],
+                environ.get("PATH_INFO", "/"),
+                status[0] if status else "-",
+                (time.monotonic() - started) * 1000,
+            )
+
+    return logged
+
+
+def stop(signum, frame):
+    # waitress closes its sockets and workers on SystemExit.
+    raise SystemExit(0)
+
+
+def main():
+    logging.basicConfig(
+        stream=sys.stdout,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    app = create_app()
+    if app.config["SECRET_KEY"] == PLACEHOLDER_SECRET_KEY:
+        config = os.path.join(app.instance_path, "config.py")
+        sys.exit(
+            "flaskr-serve: SECRET_KEY is the placeholder 'dev'. Set a random one in "
+            f"{config}, e.g.:\n  python3 -c 'import secrets; "
+            'print(f"SECRET_KEY = {secrets.token_hex(32)!r}")\'' + f" >> {config}"
+        )
+    server = create_server(access_log(app), **server_settings(os.environ))
+    signal.signal(signal.SIGTERM, stop)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()

@@ -1,0 +1,37 @@
+from flaskr import create_app
+
+
+def test_config():
+    assert not create_app().testing
+    assert create_app({"TESTING": True}).testing
+
+
+def test_hello(client):
+    response = client.get("/hello")
+    assert response.data == b"Hello, World!"
+
+
+def test_instance_path_from_environment(tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("FLASKR_INSTANCE_PATH", str(instance))
+    (tmp_path / "instance").mkdir()
+    (instance / "config.py").write_text("SECRET_KEY = 'from-config'\n")
+
+    app = create_app()
+
+    assert app.instance_path == str(instance)
+    assert app.config["SECRET_KEY"] == "from-config"
+    assert app.config["DATABASE"] == str(instance / "flaskr.sqlite")
+
+
+def test_instance_folder_is_created(tmp_path, monkeypatch):
+    instance = tmp_path / "new" / "instance"
+    monkeypatch.setenv("FLASKR_INSTANCE_PATH", str(instance))
+    create_app()
+    assert instance.is_dir()
+
+
+def test_session_cookie_defaults(app):
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_SECURE"] is False

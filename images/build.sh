@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Build the local base images berth uses where Docker Hub cannot be reached:
+#   berth/debian:bookworm       debootstrap from the Debian mirror (images/debian.sh)
+#   berth/python:3.11-bookworm  python3 + venv, base of the flaskr image
+#   berth/redis:7-bookworm      Debian's redis-server, used like the official redis
+# Each image is skipped when it already exists; FORCE=1 rebuilds the last two.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+
+./debian.sh bookworm
+
+build() {
+    local image=$1 dir=$2
+    if [[ ${FORCE:-0} != 1 ]] && docker image inspect "$image" >/dev/null 2>&1; then
+        return 0
+    fi
+    echo "Building $image from images/$dir"
+    docker build --quiet --tag "$image" "$dir" >/dev/null
+    echo "Built $image"
+}
+
+build berth/python:3.11-bookworm python
+build berth/redis:7-bookworm redis
