@@ -58,7 +58,7 @@ def access_log(wsgi_app):
 
 
 def stop(signum, frame):
-    # waitress closes its sockets and workers on SystemExit.
+    # waitress's run() returns on SystemExit, after stopping its workers.
     raise SystemExit(0)
 
 
@@ -79,4 +79,7 @@ def main():
     server = create_server(access_log(app), **server_settings(os.environ))
     signal.signal(signal.SIGTERM, stop)
     server.print_listen("Serving on http://{}:{}")
-    server.run()
+    try:
+        server.run()
+    finally:
+        server.close()
