@@ -31,13 +31,14 @@ $(VENV)/.installed: requirements.txt constraints.txt app/pyproject.toml
 lock: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet -r requirements.txt -e 'app[test]'
-	.lock-venv/bin/pip freeze --exclude-editable | sed '/^-e /d' > constraints.txt
+	{ echo '# Exact versions of every Python package berth uses; `make lock` writes it.'; \
+	  .lock-venv/bin/pip freeze --exclude-editable | sed '/^-e /d'; } > constraints.txt
 	rm -rf .lock-venv
 
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-app ## Run every linter and test suite the project has.
+test: lint test-app test-image ## Run every linter and test suite the project has.
 
 .PHONY: lint
 lint: setup ## Lint Python (ruff).
@@ -47,3 +48,50 @@ lint: setup ## Lint Python (ruff).
 .PHONY: test-app
 test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 	cd app && ../$(BIN)/pytest
+
+# --- Images ------------------------------------------------------------------
+
+IMAGE ?= flaskr
+# Empty: python:3.12-slim when it can be pulled, else berth/python:3.11-bookworm.
+BASE_IMAGE ?=
+# The CA bundle pip trusts inside `docker build` (for TLS-intercepting proxies):
+# the host's bundle when there is one; `PIP_CA_BUNDLE=` builds without it.
+PIP_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
+# Where `make publish` pushes: host[:port][/path].
+REGISTRY ?=
+
+.PHONY: base-images
+base-images: ## Build berth/debian, berth/python and berth/redis from the Debian mirror.
+	images/base-images.sh
+
+.PHONY: image
+image: ## Build the app image flaskr:<git short SHA> and flaskr:latest.
+	IMAGE='$(IMAGE)' VERSION='$(VERSION)' BASE_IMAGE='$(BASE_IMAGE)' \
+		PIP_CA_BUNDLE='$(PIP_CA_BUNDLE)' images/flaskr-image.sh
+
+.PHONY: publish
+publish: ## Push flaskr:<version> (and berth/redis) to REGISTRY=host[:port][/path].
+	@test -n '$(REGISTRY)' || { echo 'berth: set REGISTRY=host[:port][/path], e.g. make publish REGISTRY=localhost:5000' >&2; exit 1; }
+	@$(MAKE) --no-print-directory image
+	IMAGE='$(IMAGE)' VERSION='$(VERSION)' REGISTRY='$(REGISTRY)' images/publish.sh
+
+.PHONY: test-image
+test-image: setup ## Build the image and test it on the real engine with Redis.
+	$(BIN)/pytest tests/image
+
+.PHONY: bench-image
+bench-image: setup image ## Image size, app-layer size and start-to-healthy time.
+	$(BIN)/python bench/image.py '$(IMAGE):$(VERSION)'
+
+# --- Deploy ------------------------------------------------------------------
+
+# Which hosts: the inventory/ directory (this machine) or another inventory.
+INVENTORY ?= inventory
+
+.PHONY: deploy
+deploy: setup ## Deploy VERSION (default: git short SHA) to INVENTORY (default: this machine).
+ifeq ($(INVENTORY),inventory)
+	@# This machine needs no registry: give it an engine and build the images here.
+	$(MAKE) --no-print-directory engine base-images image
+endif
+	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION)

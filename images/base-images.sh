@@ -4,6 +4,7 @@
 #   berth/python:3.11-bookworm  python3 + venv, base of the flaskr image
 #   berth/redis:7-bookworm      Debian's redis-server, used like the official redis
 # Each image is skipped when it already exists; FORCE=1 rebuilds the last two.
+# Run by `make base-images`, and by `make image` when python:3.12-slim is missing.
 set -euo pipefail
 
 cd "$(dirname "$0")"
