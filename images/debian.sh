@@ -11,10 +11,14 @@ image=berth/debian:$suite
 if docker image inspect "$image" >/dev/null 2>&1; then
     exit 0
 fi
-command -v debootstrap >/dev/null || {
-    echo "debootstrap is missing: apt-get install -y debootstrap" >&2
-    exit 1
-}
+if ! command -v debootstrap >/dev/null; then
+    if [[ $EUID -ne 0 ]] || ! command -v apt-get >/dev/null; then
+        echo "berth: debootstrap is missing: apt-get install -y debootstrap" >&2
+        exit 1
+    fi
+    echo "Installing debootstrap"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
 
 rootfs=$(mktemp -d)
 trap 'rm -rf "$rootfs"' EXIT
