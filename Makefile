@@ -38,7 +38,7 @@ lock: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-app test-image ## Run every linter and test suite the project has.
+test: lint lint-ansible test-app test-image test-molecule ## Run every linter and test suite the project has.
 
 .PHONY: lint
 lint: setup ## Lint Python (ruff).
@@ -48,6 +48,30 @@ lint: setup ## Lint Python (ruff).
 .PHONY: test-app
 test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 	cd app && ../$(BIN)/pytest
+
+# --- Docker engine and Molecule ----------------------------------------------
+
+# Suites of the systemd test hosts, berth/molecule-systemd:SUITE.
+HOST_SUITES ?= bookworm trixie
+# Molecule scenarios `make test-molecule` runs, in order.
+SCENARIOS ?= docker
+
+.PHONY: engine
+engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
+	$(BIN)/ansible-playbook playbooks/engine.yml
+
+.PHONY: host-images
+host-images: ## Build the Molecule test-host images from the Debian mirror, skipping existing ones.
+	molecule/images/build.sh $(HOST_SUITES)
+
+.PHONY: lint-ansible
+lint-ansible: setup ## Lint YAML and Ansible (yamllint, ansible-lint production profile).
+	$(BIN)/yamllint .
+	$(BIN)/ansible-lint
+
+.PHONY: test-molecule
+test-molecule: setup host-images ## Run the Molecule scenarios on containers acting as hosts.
+	set -e; for scenario in $(SCENARIOS); do $(BIN)/molecule test -s $$scenario; done
 
 # --- Images ------------------------------------------------------------------
 
