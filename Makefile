@@ -53,8 +53,9 @@ test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 
 # Suites of the systemd test hosts, berth/molecule-systemd:SUITE.
 HOST_SUITES ?= bookworm trixie
-# Molecule scenarios `make test-molecule` runs, in order.
-SCENARIOS ?= docker
+# Molecule scenarios `make test-molecule` runs, in order: the engine role
+# alone, then the whole deploy (registry, new version, Redis restart).
+SCENARIOS ?= docker default
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
@@ -70,7 +71,7 @@ lint-ansible: setup ## Lint YAML and Ansible (yamllint, ansible-lint production 
 	$(BIN)/ansible-lint
 
 .PHONY: test-molecule
-test-molecule: setup host-images ## Run the Molecule scenarios on containers acting as hosts.
+test-molecule: setup base-images host-images ## Run the Molecule scenarios on containers acting as hosts.
 	set -e; for scenario in $(SCENARIOS); do $(BIN)/molecule test -s $$scenario; done
 
 # --- Images ------------------------------------------------------------------
