@@ -54,8 +54,9 @@ test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 # Suites of the systemd test hosts, berth/molecule-systemd:SUITE.
 HOST_SUITES ?= bookworm trixie
 # Molecule scenarios `make test-molecule` runs, in order: the engine role
-# alone, then the whole deploy (registry, new version, Redis restart).
-SCENARIOS ?= docker default
+# alone; the whole deploy (registry, new version, Redis restart); zero-downtime
+# releases (redeploy under load, broken release, rollback, deploy lock).
+SCENARIOS ?= docker default release
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
@@ -86,7 +87,7 @@ PIP_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 REGISTRY ?=
 
 .PHONY: base-images
-base-images: ## Build berth/debian, berth/python and berth/redis from the Debian mirror.
+base-images: ## Build berth/debian, berth/python, berth/redis and berth/caddy from the Debian mirror.
 	images/base-images.sh
 
 .PHONY: image
@@ -95,7 +96,7 @@ image: ## Build the app image flaskr:<git short SHA> and flaskr:latest.
 		PIP_CA_BUNDLE='$(PIP_CA_BUNDLE)' images/flaskr-image.sh
 
 .PHONY: publish
-publish: ## Push flaskr:<version> (and berth/redis) to REGISTRY=host[:port][/path].
+publish: ## Push flaskr:<version> (and berth/redis, berth/caddy) to REGISTRY=host[:port][/path].
 	@test -n '$(REGISTRY)' || { echo 'berth: set REGISTRY=host[:port][/path], e.g. make publish REGISTRY=localhost:5000' >&2; exit 1; }
 	@$(MAKE) --no-print-directory image
 	IMAGE='$(IMAGE)' VERSION='$(VERSION)' REGISTRY='$(REGISTRY)' images/publish.sh
@@ -120,3 +121,16 @@ ifeq ($(INVENTORY),inventory)
 	$(MAKE) --no-print-directory engine base-images image
 endif
 	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION)
+
+.PHONY: rollback
+rollback: setup ## Switch back to the previous release (or VERSION=...), with the same health gate.
+	$(BIN)/ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
+		$(if $(filter command line,$(origin VERSION)),-e app_version=$(VERSION))
+
+.PHONY: unlock
+unlock: setup ## Release a deploy lock left behind by a deploy that was killed.
+	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY)
+
+.PHONY: bench-redeploy
+bench-redeploy: setup engine base-images image ## Failed requests during a redeploy: berth's swap against a plain recreate.
+	$(BIN)/python bench/redeploy.py --from-tag $(VERSION)

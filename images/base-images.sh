@@ -3,7 +3,8 @@
 #   berth/debian:bookworm       debootstrap from the Debian mirror (images/debian.sh)
 #   berth/python:3.11-bookworm  python3 + venv, base of the flaskr image
 #   berth/redis:7-bookworm      Debian's redis-server, used like the official redis
-# Each image is skipped when it already exists; FORCE=1 rebuilds the last two.
+#   berth/caddy:2-bookworm      Debian's caddy, the reverse proxy in front of the app
+# Each image is skipped when it already exists; FORCE=1 rebuilds all but the first.
 # Run by `make base-images`, and by `make image` when python:3.12-slim is missing.
 set -euo pipefail
 
@@ -23,3 +24,4 @@ build() {
 
 build berth/python:3.11-bookworm python
 build berth/redis:7-bookworm redis
+build berth/caddy:2-bookworm caddy

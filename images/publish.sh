@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Push $IMAGE:$VERSION to $REGISTRY (host[:port][/path]) as
-# $REGISTRY/flaskr:$VERSION, and berth/redis:7-bookworm, when it was built here,
-# as $REGISTRY/redis:7-bookworm (`make publish REGISTRY=...`).
+# $REGISTRY/flaskr:$VERSION, and the base images the deploy runs beside it,
+# when they were built here (make base-images): berth/redis:7-bookworm as
+# $REGISTRY/redis:7-bookworm, berth/caddy:2-bookworm as $REGISTRY/caddy:2-bookworm.
 set -euo pipefail
 
 registry=${REGISTRY:?berth: set REGISTRY=host[:port][/path], e.g. make publish REGISTRY=localhost:5000}
@@ -17,6 +18,8 @@ push() {
 }
 
 push "$image:$version" "$registry/${image##*/}:$version"
-if docker image inspect berth/redis:7-bookworm >/dev/null 2>&1; then
-    push berth/redis:7-bookworm "$registry/redis:7-bookworm"
-fi
+for base in redis:7-bookworm caddy:2-bookworm; do
+    if docker image inspect "berth/$base" >/dev/null 2>&1; then
+        push "berth/$base" "$registry/$base"
+    fi
+done

@@ -50,10 +50,7 @@ def inspect(host, name):
 @pytest.fixture(scope="module")
 def versions(host):
     variables = host.ansible.get_variables()
-    return (
-        variables["berth_default_first_version"],
-        variables["berth_default_second_version"],
-    )
+    return tuple(variables["berth_molecule_versions"])
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +72,16 @@ def test_engine_runs_under_systemd(host):
     assert docker.is_enabled
 
 
-def test_only_the_second_version_runs_and_it_is_healthy(host, versions):
-    names = host.check_output(
+def releases(host):
+    return host.check_output(
         "docker ps --all --filter label=berth.app=flaskr --format '{{.Names}}'"
     ).split()
-    assert names == [f"flaskr-{versions[1]}"]
+
+
+def test_only_the_second_version_runs_and_it_is_healthy(host, versions):
+    names = releases(host)
+    assert len(names) == 1
+    assert names[0].startswith(f"flaskr-{versions[1]}-")
     app = inspect(host, names[0])
     assert app["State"]["Status"] == "running"
     assert app["State"]["Health"]["Status"] == "healthy"
@@ -111,9 +113,18 @@ def test_redis_runs_healthy_on_the_private_network_only(host):
 def test_redis_was_restarted_by_the_side_effect(host, versions):
     redis = inspect(host, REDIS)
     assert redis["RestartCount"] == 0  # a restart by request, not a crash loop
-    app = inspect(host, f"flaskr-{versions[1]}")
+    app = inspect(host, releases(host)[0])
     # Redis (re)started after the second version did: the side effect's restart.
     assert redis["State"]["StartedAt"] > app["State"]["StartedAt"]
+
+
+def test_only_the_proxy_publishes_a_port(host):
+    proxy = inspect(host, "berth-proxy")
+    assert proxy["State"]["Status"] == "running"
+    assert proxy["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == "8000"
+    app = inspect(host, releases(host)[0])
+    assert not app["HostConfig"]["PortBindings"]
+    assert list(app["NetworkSettings"]["Networks"]) == ["berth"]
 
 
 def test_config_py_is_private_to_the_app_user(host):
