@@ -73,7 +73,10 @@ lint-ansible: setup ## Lint YAML and Ansible (yamllint, ansible-lint production 
 
 .PHONY: test-molecule
 test-molecule: setup base-images host-images ## Run the Molecule scenarios on containers acting as hosts.
-	set -e; for scenario in $(SCENARIOS); do $(BIN)/molecule test -s $$scenario; done
+	set -e; for scenario in $(SCENARIOS); do \
+		started=$$(date +%s); $(BIN)/molecule test -s $$scenario; \
+		echo "molecule scenario $$scenario passed in $$(( $$(date +%s) - started )) s"; \
+	done
 
 # --- Images ------------------------------------------------------------------
 
