@@ -7,6 +7,7 @@ under a steady load inside the test host, and checks what the load saw.
 
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -82,6 +83,16 @@ class Load:
         self.figures = json.loads(self.host.file(self.out).content_string)
 
 
+def views_of_index(host):
+    """GET / on the test host (one more view) and return its counter."""
+    page = host.check_output(
+        "python3 -c %s",
+        "import urllib.request; print(urllib.request.urlopen("
+        "'http://127.0.0.1:8000/', timeout=10).read().decode())",
+    )
+    return int(re.search(r"This page has been seen (\d+) times", page).group(1))
+
+
 def live(host):
     return host.file(RELEASE).content_string.strip()
 
@@ -98,9 +109,13 @@ def test_first_release_is_live(host, versions):
 
 
 def test_redeploy_under_load_fails_no_request(host, versions):
+    before = views_of_index(host)
     with Load(host, "swap") as load:
         code, output = deploy(versions[1])
     assert code == 0, output
+    # Both releases counted in the one Redis while they ran side by side:
+    # every request of the load was counted once, none lost or doubled.
+    assert views_of_index(host) == before + load.figures["sent"] + 1
     assert live(host) == versions[1]
     assert len(releases(host)) == 1
     assert releases(host)[0].startswith(f"flaskr-{versions[1]}-")
@@ -176,3 +191,39 @@ def test_the_last_releases_images_stay(host, versions):
         "docker images --format '{{.Tag}}' berth-release-registry:5000/flaskr"
     ).split()
     assert set(versions[:2]) <= set(images)
+
+
+def test_a_domain_gets_https_with_automatic_certificates(host):
+    # The proxy's configuration for app_domain, as the role renders it, read by
+    # the proxy image itself (adapting needs no network; getting a certificate
+    # would, so it is not attempted here).
+    template = "src=roles/app/templates/Caddyfile.j2 dest=/tmp/Caddyfile.https"
+    settings = {
+        "app_name": "flaskr",
+        "app_domain": "blog.example.com",
+        "app_acme_email": "ops@example.com",
+        "app_container_port": 8080,
+        "__app_container_name": "flaskr-live",
+    }
+    rendered = subprocess.run(
+        ["ansible", "-i", INVENTORY, "app", "-m", "ansible.builtin.template",
+         "-a", f"{template} mode=0644", "-e", json.dumps(settings)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    proxy_image = host.check_output(
+        "docker inspect --format '{{.Config.Image}}' berth-proxy"
+    )
+    adapted = json.loads(
+        host.check_output(
+            "docker run --rm -v /tmp/Caddyfile.https:/etc/caddy/Caddyfile:ro %s"
+            " caddy adapt --config /etc/caddy/Caddyfile --adapter caddyfile",
+            proxy_image,
+        )
+    )
+    server = adapted["apps"]["http"]["servers"]["srv0"]
+    assert server["listen"] == [":443"]
+    assert server["routes"][0]["match"] == [{"host": ["blog.example.com"]}]
+    policy = adapted["apps"]["tls"]["automation"]["policies"][0]
+    assert policy["subjects"] == ["blog.example.com"]
+    assert {"module": "acme", "email": "ops@example.com"} in policy["issuers"]
