@@ -27,6 +27,7 @@ NO_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
 @pytest.fixture
 def make_app(tmp_path):
     """Build a test app on a fresh database holding the tutorial's data."""
+    apps = []
 
     def make(**config):
         app = create_app(
@@ -40,9 +41,14 @@ def make_app(tmp_path):
         with app.app_context():
             init_db()
             get_db().executescript(_data_sql)
+        apps.append(app)
         return app
 
-    return make
+    yield make
+    # Apps sit in reference cycles, so only the garbage collector would free
+    # their Redis sockets, later and in any order: close them now.
+    for app in apps:
+        app.extensions["redis"].close()
 
 
 @pytest.fixture
@@ -109,16 +115,16 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        with redis.Redis(port=self.port) as client:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
 
     def stop(self):
         self.process.terminate()
@@ -136,5 +142,6 @@ def redis_server(tmp_path_factory):
 @pytest.fixture
 def redis_app(make_app, redis_server):
     """The app with its counter on the real Redis, emptied first."""
-    redis.Redis.from_url(redis_server.url).flushdb()
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.flushdb()
     return make_app(REDIS_URL=redis_server.url)

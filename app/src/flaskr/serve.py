@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 
-from waitress import create_server
+from waitress import create_server, wasyncore
 
 from . import create_app
 
@@ -76,10 +76,14 @@ def main():
             f"{config}, e.g.:\n  python3 -c 'import secrets; "
             'print(f"SECRET_KEY = {secrets.token_hex(32)!r}")\'' + f" >> {config}"
         )
-    server = create_server(access_log(app), **server_settings(os.environ))
+    # Our own socket map, so that shutdown can close every open connection
+    # and not just the listening socket.
+    sockets = {}
+    server = create_server(access_log(app), map=sockets, **server_settings(os.environ))
     signal.signal(signal.SIGTERM, stop)
     server.print_listen("Serving on http://{}:{}")
     try:
         server.run()
     finally:
-        server.close()
+        wasyncore.close_all(sockets)
+        app.extensions["redis"].close()
