@@ -58,17 +58,18 @@ def make(target):
     return done.returncode, done.stdout + done.stderr
 
 
-class Load:
-    """bench/load.py running inside the test host against the public port."""
+class OnTestHost:
+    """A bench script running inside the test host while the block runs.
 
-    def __init__(self, host, name):
-        self.host, self.out = host, f"/tmp/load-{name}.json"
+    Afterwards .figures holds the JSON it printed once stopped.
+    """
+
+    def __init__(self, host, name, command):
+        self.host, self.command, self.out = host, command, f"/tmp/{name}.json"
 
     def __enter__(self):
         self.pid = self.host.check_output(
-            "setsid nohup berth-load http://127.0.0.1:8000/ --rate 50 --duration 300"
-            " > %s 2>&1 < /dev/null & echo $!",
-            self.out,
+            f"setsid nohup {self.command} > %s 2>&1 < /dev/null & echo $!", self.out
         )
         time.sleep(2)  # a steady state before the change
         return self
@@ -80,7 +81,21 @@ class Load:
             if self.host.file(self.out).content_string.strip():
                 break
             time.sleep(0.5)
-        self.figures = json.loads(self.host.file(self.out).content_string)
+        printed = self.host.file(self.out).content_string
+        assert printed.startswith("{"), f"{self.command}: {printed}"
+        self.figures = json.loads(printed)
+
+
+def load(host, name):
+    """bench/load.py: 50 requests a second at the public port."""
+    command = "berth-load http://127.0.0.1:8000/ --rate 50 --duration 300"
+    return OnTestHost(host, f"load-{name}", command)
+
+
+def writes(host):
+    """bench/writes.py: 5 new posts a second, all of them checked afterwards."""
+    command = "berth-writes http://127.0.0.1:8000 --rate 5 --duration 300"
+    return OnTestHost(host, "writes", command)
 
 
 def views_of_index(host):
@@ -108,23 +123,28 @@ def test_first_release_is_live(host, versions):
     assert not host.file(LOCK).exists
 
 
-def test_redeploy_under_load_fails_no_request(host, versions):
+def test_redeploy_under_load_fails_no_request_and_keeps_every_write(host, versions):
     before = views_of_index(host)
-    with Load(host, "swap") as load:
+    with load(host, "swap") as reads, writes(host) as posts:
         code, output = deploy(versions[1])
     assert code == 0, output
-    # Both releases counted in the one Redis while they ran side by side:
-    # every request of the load was counted once, none lost or doubled.
-    assert views_of_index(host) == before + load.figures["sent"] + 1
     assert live(host) == versions[1]
     assert len(releases(host)) == 1
     assert releases(host)[0].startswith(f"flaskr-{versions[1]}-")
-    assert load.figures["sent"] > 200, load.figures
-    assert load.figures["failed"] == 0, load.figures
+    assert reads.figures["sent"] > 200, reads.figures
+    assert reads.figures["failed"] == 0, reads.figures
+    # Both releases wrote to the one SQLite database while they ran side by
+    # side: every post either release accepted is on the index.
+    assert posts.figures["created"] > 50, posts.figures
+    assert posts.figures["failed"] == 0, posts.figures
+    assert posts.figures["missing"] == [], posts.figures
+    # And counted in the one Redis: every request of the load once, none lost
+    # or doubled, plus the writer's look at the index and this one.
+    assert views_of_index(host) == before + reads.figures["sent"] + 2
 
 
 def test_broken_release_is_removed_while_the_live_one_serves(host, versions):
-    with Load(host, "broken") as load:
+    with load(host, "broken") as reads:
         code, output = deploy(versions[2])
     assert code != 0
     assert "did not become ready within 20 s" in output
@@ -133,19 +153,19 @@ def test_broken_release_is_removed_while_the_live_one_serves(host, versions):
     assert releases(host)[0].startswith(f"flaskr-{versions[1]}-")
     assert len(releases(host)) == 1
     assert not host.file(LOCK).exists
-    assert load.figures["sent"] > 200, load.figures
-    assert load.figures["failed"] == 0, load.figures
+    assert reads.figures["sent"] > 200, reads.figures
+    assert reads.figures["failed"] == 0, reads.figures
 
 
 def test_make_rollback_returns_to_the_previous_release(host, versions):
     assert json.loads(host.file(HISTORY).content_string) == list(versions[:2])
-    with Load(host, "rollback") as load:
+    with load(host, "rollback") as reads:
         code, output = make("rollback")
     assert code == 0, output
     assert live(host) == versions[0]
     assert releases(host)[0].startswith(f"flaskr-{versions[0]}-")
     assert json.loads(host.file(HISTORY).content_string) == [versions[1], versions[0]]
-    assert load.figures["failed"] == 0, load.figures
+    assert reads.figures["failed"] == 0, reads.figures
 
 
 def test_a_second_deploy_is_refused_while_one_runs(host, versions):

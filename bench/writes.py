@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Write posts to the blog at a steady rate, then check that every one was kept.
+
+    python3 bench/writes.py BASE_URL [--rate 5] [--duration 120]
+
+Registers a user of its own, logs in and creates a post --rate times a second
+until --duration seconds have passed or SIGTERM/SIGINT arrives. Then reads the
+index once and prints, as JSON, {"created", "failed", "missing", "errors"}:
+the posts the app accepted, the attempts that failed, and the accepted posts
+the index does not show. Standard library only, so it also runs inside a test
+host. Send it only to loopback or to a test host of your own.
+"""
+
+import argparse
+import collections
+import html
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+
+CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A form's redirect says whether it was accepted; following it would
+    # only add page views.
+    def redirect_request(self, *args):
+        return None
+
+
+class Blog:
+    """One logged-in user of the blog at base_url."""
+
+    def __init__(self, base_url, timeout):
+        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(CookieJar()), NoRedirect
+        )
+
+    def read(self, path):
+        with self.opener.open(self.base_url + path, timeout=self.timeout) as page:
+            return page.read().decode()
+
+    def submit(self, path, **fields):
+        """Post the form at path with its CSRF token; return where it redirects."""
+        token = CSRF_TOKEN.search(self.read(path)).group(1)
+        data = urllib.parse.urlencode({"csrf_token": token, **fields}).encode()
+        try:
+            self.opener.open(self.base_url + path, data, timeout=self.timeout)
+        except urllib.error.HTTPError as e:
+            if e.code == 302:
+                return e.headers["Location"]
+            raise
+        return None  # the form came back: the app refused it
+
+    def sign_up(self, username, password):
+        self.submit("/auth/register", username=username, password=password)
+        if self.submit("/auth/login", username=username, password=password) != "/":
+            raise SystemExit(f"writes.py: could not log in as {username}")
+
+    def create_post(self, title):
+        return self.submit("/create", title=title, body="Written under load.") == "/"
+
+
+def write(blog, prefix, rate, duration, stop):
+    created, errors = [], collections.Counter()
+    started = time.monotonic()
+    for i in range(int(rate * duration)):
+        if stop.wait(max(0.0, started + i / rate - time.monotonic())):
+            break
+        title = f"{prefix} {i}"
+        try:
+            if blog.create_post(title):
+                created.append(title)
+            else:
+                errors["refused"] += 1
+        except urllib.error.HTTPError as e:
+            errors[f"HTTP {e.code}"] += 1
+        except OSError as e:
+            errors[type(getattr(e, "reason", e)).__name__] += 1
+    return created, errors
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base_url")
+    parser.add_argument("--rate", type=float, default=5, help="posts a second")
+    parser.add_argument("--duration", type=float, default=120, help="seconds, at most")
+    parser.add_argument("--timeout", type=float, default=10, help="per request")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    writer = f"writer-{os.getpid()}-{int(time.time())}"
+    blog = Blog(args.base_url, args.timeout)
+    blog.sign_up(writer, password=writer)
+    created, errors = write(blog, writer, args.rate, args.duration, stop)
+    index = html.unescape(blog.read("/"))
+    json.dump(
+        {
+            "created": len(created),
+            "failed": sum(errors.values()),
+            "missing": [title for title in created if f"<h1>{title}</h1>" not in index],
+            "errors": dict(errors),
+        },
+        sys.stdout,
+    )
+    print()
+
+
+if __name__ == "__main__":
+    main()
