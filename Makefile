@@ -135,5 +135,5 @@ unlock: setup ## Release a deploy lock left behind by a deploy that was killed.
 	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY)
 
 .PHONY: bench-redeploy
-bench-redeploy: setup engine base-images image ## Failed requests during a redeploy: berth's swap against a plain recreate.
+bench-redeploy: setup engine base-images image ## Failed requests and lost posts during a redeploy: berth's swap against a plain recreate.
 	$(BIN)/python bench/redeploy.py --from-tag $(VERSION)

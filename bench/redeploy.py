@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Failed requests during a redeploy: berth's swap against a plain recreate.
+"""Failed requests and lost posts during a redeploy: swap against recreate.
 
     make bench-redeploy        # or: .venv/bin/python bench/redeploy.py [--rate 50]
 
@@ -7,11 +7,14 @@ On this machine (inventory/, loopback only), with the app image already built
 (make image): tags it as two versions, deploys the first with
 playbooks/deploy.yml, then, under a steady load at the public port, deploys the
 second. As the baseline, a plain container runs the first version on its own
-loopback port and is recreated with the second under the same load. Prints
-requests sent, failed and the longest latency for both, side by side.
+loopback port and is recreated with the second under the same load. The load
+is bench/load.py's reads and bench/writes.py's new posts. Prints requests sent,
+failed and the longest latency, and posts written, failed and lost, for both,
+side by side.
 """
 
 import argparse
+import collections
 import json
 import os
 import subprocess
@@ -22,7 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = [sys.executable, str(ROOT / "bench" / "load.py")]
+WRITES = [sys.executable, str(ROOT / "bench" / "writes.py")]
 BASELINE = "berth-bench-recreate"
+Rates = collections.namedtuple("Rates", "requests posts")
 
 
 def sh(*args, **kwargs):
@@ -43,24 +48,36 @@ def deploy(version, extra):
     )
 
 
-def under_load(url, rate, action):
-    """Run action() while load.py drives url; return load.py's figures."""
-    load = subprocess.Popen(
-        [*LOAD, url, "--rate", str(rate), "--duration", "300"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def under_load(base_url, rates, action):
+    """Run action() under load.py's reads and writes.py's posts at base_url.
+
+    Return their figures: the reads', with the writes' under "posts".
+    """
+    scripts = {
+        "reads": [*LOAD, base_url + "/", "--rate", str(rates.requests)],
+        "posts": [*WRITES, base_url, "--rate", str(rates.posts)],
+    }
+    running = {
+        name: subprocess.Popen(
+            [*command, "--duration", "300"], stdout=subprocess.PIPE, text=True
+        )
+        for name, command in scripts.items()
+    }
     try:
         time.sleep(2)  # a steady state before the change
         action()
         time.sleep(2)  # and after it
     finally:
-        load.terminate()
-        output, _ = load.communicate(timeout=60)
-    return json.loads(output)
+        for process in running.values():
+            process.terminate()
+    figures = {
+        name: json.loads(process.communicate(timeout=60)[0])
+        for name, process in running.items()
+    }
+    return {**figures["reads"], "posts": figures["posts"]}
 
 
-def run_baseline(image, first, second, port, rate):
+def run_baseline(image, first, second, port, rates):
     """A plain recreate: remove the container, run the new version in its place."""
     instance = "/var/lib/berth/flaskr"
 
@@ -82,7 +99,7 @@ def run_baseline(image, first, second, port, rate):
             sh("docker", "rm", "--force", BASELINE, stdout=subprocess.DEVNULL)
             run(second)
 
-        return under_load(f"http://127.0.0.1:{port}/", rate, recreate)
+        return under_load(f"http://127.0.0.1:{port}", rates, recreate)
     finally:
         sh("docker", "rm", "--force", BASELINE, stdout=subprocess.DEVNULL)
 
@@ -104,6 +121,7 @@ def main():
     parser.add_argument("--image", default="flaskr")
     parser.add_argument("--from-tag", default="latest", help="image tag to benchmark")
     parser.add_argument("--rate", type=int, default=50, help="requests a second")
+    parser.add_argument("--post-rate", type=float, default=5, help="new posts a second")
     parser.add_argument("--port", type=int, default=8000, help="berth's public port")
     parser.add_argument("--baseline-port", type=int, default=8001)
     parser.add_argument("extra", nargs="*", help="extra ansible-playbook arguments")
@@ -114,23 +132,33 @@ def main():
         sh("docker", "tag", f"{args.image}:{args.from_tag}", f"{args.image}:{tag}")
 
     deploy(first, args.extra)
+    rates = Rates(requests=args.rate, posts=args.post_rate)
     swap = under_load(
-        f"http://127.0.0.1:{args.port}/",
-        args.rate,
-        lambda: deploy(second, args.extra),
+        f"http://127.0.0.1:{args.port}", rates, lambda: deploy(second, args.extra)
     )
-    recreate = run_baseline(args.image, first, second, args.baseline_port, args.rate)
+    recreate = run_baseline(args.image, first, second, args.baseline_port, rates)
 
-    print(f"Redeploy under {args.rate} requests/s at the public port")
+    print(
+        f"Redeploy under {rates.requests} requests/s and {rates.posts:g} new posts/s"
+        " at the public port"
+    )
     print(f"{'':26}{'berth swap':>14}{'plain recreate':>16}")
-    for key, label in (
-        ("sent", "requests sent"),
-        ("failed", "requests failed"),
-        ("max_latency_ms", "longest latency (ms)"),
-    ):
-        print(f"{label:26}{swap[key]:>14}{recreate[key]:>16}")
+    rows = (
+        ("requests sent", lambda f: f["sent"]),
+        ("requests failed", lambda f: f["failed"]),
+        ("longest latency (ms)", lambda f: f["max_latency_ms"]),
+        ("posts written", lambda f: f["posts"]["created"]),
+        ("posts failed", lambda f: f["posts"]["failed"]),
+        ("posts lost", lambda f: len(f["posts"]["missing"])),
+    )
+    for label, figure in rows:
+        print(f"{label:26}{figure(swap):>14}{figure(recreate):>16}")
     for name, figures in (("berth swap", swap), ("plain recreate", recreate)):
-        print(f"errors, {name}: {json.dumps(figures['errors'])}")
+        errors = {
+            **figures["errors"],
+            **{f"post {error}": n for error, n in figures["posts"]["errors"].items()},
+        }
+        print(f"errors, {name}: {json.dumps(errors)}")
 
 
 if __name__ == "__main__":
