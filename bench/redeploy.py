@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Failed requests and lost posts during a redeploy: swap against recreate.
+"""Failed requests and lost posts in a redeploy: berth's swap against a recreate.
 
     make bench-redeploy        # or: .venv/bin/python bench/redeploy.py [--rate 50]
 
