@@ -37,14 +37,21 @@ def request(url, timeout):
     return error, time.monotonic() - started
 
 
-def drive(url, rate, duration, timeout, stop):
-    futures = []
+def paced(rate, duration):
+    """Yield rate times a second until duration has passed or SIGTERM/SIGINT."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    started = time.monotonic()
+    for i in range(int(rate * duration)):
+        if stop.wait(max(0.0, started + i / rate - time.monotonic())):
+            return
+        yield i
+
+
+def drive(url, rate, duration, timeout):
     with ThreadPoolExecutor(max_workers=min(4 * rate, 200)) as pool:
-        started = time.monotonic()
-        for i in range(int(rate * duration)):
-            if stop.wait(max(0.0, started + i / rate - time.monotonic())):
-                break
-            futures.append(pool.submit(request, url, timeout))
+        futures = [pool.submit(request, url, timeout) for _ in paced(rate, duration)]
     results = [f.result() for f in futures]
     errors = collections.Counter(error for error, _ in results if error)
     return {
@@ -62,11 +69,7 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=120, help="seconds, at most")
     parser.add_argument("--timeout", type=float, default=10, help="per request")
     args = parser.parse_args(argv)
-
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    figures = drive(args.url, args.rate, args.duration, args.timeout, stop)
+    figures = drive(args.url, args.rate, args.duration, args.timeout)
     json.dump(figures, sys.stdout)
     print()
 

@@ -7,8 +7,9 @@ Registers a user of its own, logs in and creates a post --rate times a second
 until --duration seconds have passed or SIGTERM/SIGINT arrives. Then reads the
 index once and prints, as JSON, {"created", "failed", "missing", "errors"}:
 the posts the app accepted, the attempts that failed, and the accepted posts
-the index does not show. Standard library only, so it also runs inside a test
-host. Send it only to loopback or to a test host of your own.
+the index does not show. Standard library and bench/load.py only, so the two
+also run inside a test host. Send it only to loopback or to a test host of
+your own.
 """
 
 import argparse
@@ -17,14 +18,14 @@ import html
 import json
 import os
 import re
-import signal
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
+
+from load import paced  # bench/load.py, beside this script
 
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -70,12 +71,9 @@ class Blog:
         return self.submit("/create", title=title, body="Written under load.") == "/"
 
 
-def write(blog, prefix, rate, duration, stop):
+def write(blog, prefix, rate, duration):
     created, errors = [], collections.Counter()
-    started = time.monotonic()
-    for i in range(int(rate * duration)):
-        if stop.wait(max(0.0, started + i / rate - time.monotonic())):
-            break
+    for i in paced(rate, duration):
         title = f"{prefix} {i}"
         try:
             if blog.create_post(title):
@@ -96,14 +94,10 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=120, help="seconds, at most")
     parser.add_argument("--timeout", type=float, default=10, help="per request")
     args = parser.parse_args(argv)
-
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     writer = f"writer-{os.getpid()}-{int(time.time())}"
     blog = Blog(args.base_url, args.timeout)
     blog.sign_up(writer, password=writer)
-    created, errors = write(blog, writer, args.rate, args.duration, stop)
+    created, errors = write(blog, writer, args.rate, args.duration)
     index = html.unescape(blog.read("/"))
     json.dump(
         {

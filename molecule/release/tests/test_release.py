@@ -18,6 +18,7 @@ INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 LOCK = "/var/lib/berth/deploy.lock"
 RELEASE = "/var/lib/berth/flaskr-release"
 HISTORY = "/var/lib/berth/flaskr-releases"
+BENCH = "/opt/berth-bench"  # bench/ as converge.yml copies it
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,8 @@ class OnTestHost:
 
     def __enter__(self):
         self.pid = self.host.check_output(
-            f"setsid nohup {self.command} > %s 2>&1 < /dev/null & echo $!", self.out
+            f"setsid nohup python3 {self.command} > %s 2>&1 < /dev/null & echo $!",
+            self.out,
         )
         time.sleep(2)  # a steady state before the change
         return self
@@ -88,13 +90,13 @@ class OnTestHost:
 
 def load(host, name):
     """bench/load.py: 50 requests a second at the public port."""
-    command = "berth-load http://127.0.0.1:8000/ --rate 50 --duration 300"
+    command = f"{BENCH}/load.py http://127.0.0.1:8000/ --rate 50 --duration 300"
     return OnTestHost(host, f"load-{name}", command)
 
 
 def writes(host):
     """bench/writes.py: 5 new posts a second, all of them checked afterwards."""
-    command = "berth-writes http://127.0.0.1:8000 --rate 5 --duration 300"
+    command = f"{BENCH}/writes.py http://127.0.0.1:8000 --rate 5 --duration 300"
     return OnTestHost(host, "writes", command)
 
 
