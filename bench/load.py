@@ -30,11 +30,16 @@ def request(url, timeout):
         with urllib.request.urlopen(url, timeout=timeout) as response:
             response.read()
             error = None if response.status == 200 else f"HTTP {response.status}"
-    except urllib.error.HTTPError as e:
-        error = f"HTTP {e.code}"
     except OSError as e:
-        error = type(getattr(e, "reason", e)).__name__
+        error = failure(e)
     return error, time.monotonic() - started
+
+
+def failure(error):
+    """Name what failed a request: "HTTP 502", "ConnectionRefusedError", ..."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code}"
+    return type(getattr(error, "reason", error)).__name__
 
 
 def paced(rate, duration):

@@ -25,7 +25,7 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
-from load import paced  # bench/load.py, beside this script
+from load import failure, paced  # bench/load.py, beside this script
 
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -80,10 +80,8 @@ def write(blog, prefix, rate, duration):
                 created.append(title)
             else:
                 errors["refused"] += 1
-        except urllib.error.HTTPError as e:
-            errors[f"HTTP {e.code}"] += 1
         except OSError as e:
-            errors[type(getattr(e, "reason", e)).__name__] += 1
+            errors[failure(e)] += 1
     return created, errors
 
 
