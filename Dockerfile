@@ -77,7 +77,7 @@ EXPOSE 8080
 # some 30 ms of CPU). Failures in the start period do not count. A deploy may
 # pass a longer interval at run time.
 HEALTHCHECK --interval=1s --timeout=2s --start-period=30s --retries=3 \
-    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('FLASKR_PORT', '8080'), timeout=1)"]
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=1)"]
 
 CMD ["flaskr-serve"]
 

@@ -51,20 +51,19 @@ test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 
 # --- Docker engine and Molecule ----------------------------------------------
 
-# Suites of the systemd test hosts, berth/molecule-systemd:SUITE.
-HOST_SUITES ?= bookworm trixie
 # Molecule scenarios `make test-molecule` runs, in order: the engine role
-# alone; the whole deploy (registry, new version, Redis restart); zero-downtime
-# releases (redeploy under load, broken release, rollback, deploy lock).
+# alone; the whole deploy (registry, new version, Redis restart); upgrades and
+# zero-downtime releases (the previous berth's host upgraded under load,
+# redeploy, broken release, rollbacks, a killed deploy, the deploy lock).
 SCENARIOS ?= docker default release
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
 	$(BIN)/ansible-playbook playbooks/engine.yml
 
-.PHONY: host-images
-host-images: ## Build the Molecule test-host images from the Debian mirror, skipping existing ones.
-	molecule/images/build.sh $(HOST_SUITES)
+.PHONY: test-images
+test-images: ## Build the images Molecule's scenarios need (test hosts, registry, base images), skipping existing ones.
+	molecule/images/build.sh
 
 .PHONY: lint-ansible
 lint-ansible: setup ## Lint YAML and Ansible (yamllint, ansible-lint production profile).
@@ -72,7 +71,7 @@ lint-ansible: setup ## Lint YAML and Ansible (yamllint, ansible-lint production 
 	$(BIN)/ansible-lint
 
 .PHONY: test-molecule
-test-molecule: setup base-images host-images ## Run the Molecule scenarios on containers acting as hosts.
+test-molecule: setup test-images ## Run the Molecule scenarios on containers acting as hosts.
 	set -e; for scenario in $(SCENARIOS); do \
 		started=$$(date +%s); $(BIN)/molecule test -s $$scenario; \
 		echo "molecule scenario $$scenario passed in $$(( $$(date +%s) - started )) s"; \
@@ -128,7 +127,7 @@ endif
 .PHONY: rollback
 rollback: setup ## Switch back to the previous release (or VERSION=...), with the same health gate.
 	$(BIN)/ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
-		$(if $(filter command line,$(origin VERSION)),-e app_version=$(VERSION))
+		$(if $(filter command line,$(origin VERSION)),-e app_rollback_version=$(VERSION))
 
 .PHONY: unlock
 unlock: setup ## Release a deploy lock left behind by a deploy that was killed.

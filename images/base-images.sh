@@ -17,7 +17,7 @@ build() {
     if [[ ${FORCE:-0} != 1 ]] && docker image inspect "$image" >/dev/null 2>&1; then
         return 0
     fi
-    echo "Building $image from images/$dir"
+    echo "Building $image from images/$dir (a minute or so)"
     docker build --quiet --tag "$image" "$dir" >/dev/null
     echo "Built $image"
 }

@@ -22,7 +22,7 @@ fi
 
 rootfs=$(mktemp -d)
 trap 'rm -rf "$rootfs"' EXIT
-echo "Building $image from $mirror with debootstrap"
+echo "Building $image from $mirror with debootstrap (about 30 s)"
 debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >/dev/null
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
 tar -C "$rootfs" -c . | docker import \

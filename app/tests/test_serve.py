@@ -28,7 +28,7 @@ def test_server_settings_from_environment():
     settings = serve.server_settings(
         {
             "FLASKR_HOST": "127.0.0.1",
-            "FLASKR_PORT": "9000",
+            "PORT": "9000",
             "FLASKR_THREADS": "8",
             "FLASKR_TRUSTED_PROXY": "172.18.0.2",
         }
@@ -77,7 +77,7 @@ def test_serves_and_stops_on_sigterm(instance, monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger="flaskr.access")
     port = free_port()
     monkeypatch.setenv("FLASKR_HOST", "127.0.0.1")
-    monkeypatch.setenv("FLASKR_PORT", str(port))
+    monkeypatch.setenv("PORT", str(port))
     answers = []
 
     def client():
@@ -104,7 +104,7 @@ def test_serves_and_stops_on_sigterm(instance, monkeypatch, caplog):
 def test_console_script_end_to_end(instance):
     script = os.path.join(os.path.dirname(sys.executable), "flaskr-serve")
     port = free_port()
-    env = {**os.environ, "FLASKR_HOST": "127.0.0.1", "FLASKR_PORT": str(port)}
+    env = {**os.environ, "FLASKR_HOST": "127.0.0.1", "PORT": str(port)}
     process = subprocess.Popen(
         [script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

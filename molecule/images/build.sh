@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
-# Build the images that stand in for hosts in Molecule scenarios, from the
-# Debian mirror only (no registry): berth/molecule-systemd:SUITE (systemd as
-# PID 1) and berth/molecule-plain:SUITE (no init system). Existing images are
-# kept; set REBUILD=1 to build them again.
-# Usage: molecule/images/build.sh [SUITE...]   (default: bookworm trixie)
+# Build the images Molecule's scenarios need, from the Debian mirror only (no
+# registry), skipping those that exist (REBUILD=1 builds them again):
+#   berth/molecule-systemd:SUITE      a host with systemd as PID 1 (bookworm, trixie)
+#   berth/molecule-plain:bookworm     a host without an init system
+#   berth/molecule-engine:bookworm    the systemd host with Debian's Docker engine
+#   berth/molecule-registry:bookworm  a registry the scenarios publish to
+# and the base images the deploys run (images/base-images.sh). Every scenario's
+# dependency step runs it, so `molecule test` works on a machine with none.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
 
-build() {  # build KIND SUITE
-    local image=berth/molecule-$1:$2
+build() {  # build IMAGE DIR [BUILD-ARG...]
+    local image=$1 dir=$2
+    shift 2
     if [ "${REBUILD:-0}" != 1 ] && docker image inspect "$image" >/dev/null 2>&1; then
-        echo "Keeping $image"
         return
     fi
-    "$root/images/debian.sh" "$2"
-    echo "Building $image"
-    docker build --quiet --build-arg "SUITE=$2" -t "$image" "$here/$1" >/dev/null
+    echo "Building $image (from molecule/images/$dir; a minute or two)"
+    docker build --quiet "${@/#/--build-arg=}" -t "$image" "$here/$dir" >/dev/null
 }
 
-for suite in "${suites[@]}"; do
-    build systemd "$suite"
+"$root/images/base-images.sh"
+"$root/images/debian.sh" trixie
+for suite in bookworm trixie; do
+    build "berth/molecule-systemd:$suite" systemd "SUITE=$suite"
 done
-# Only one plain host is needed: the no-systemd code path does not vary by suite.
-build plain bookworm
+# One plain host is enough: the no-systemd code path does not vary by suite.
+build berth/molecule-plain:bookworm plain SUITE=bookworm
+build berth/molecule-engine:bookworm engine
+build berth/molecule-registry:bookworm registry

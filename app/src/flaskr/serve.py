@@ -15,10 +15,11 @@ log = logging.getLogger("flaskr.access")
 
 
 def server_settings(environ):
-    """waitress settings from FLASKR_* environment variables."""
+    """waitress settings from the environment: PORT, as container platforms
+    name it, and FLASKR_* for the rest."""
     settings = {
         "host": environ.get("FLASKR_HOST", "0.0.0.0"),
-        "port": int(environ.get("FLASKR_PORT", "8080")),
+        "port": int(environ.get("PORT", "8080")),
         "threads": int(environ.get("FLASKR_THREADS", "4")),
         "ident": "flaskr",
     }

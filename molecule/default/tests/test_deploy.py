@@ -9,9 +9,6 @@ import re
 
 import pytest
 
-APP_URL = "http://127.0.0.1:8000"
-REDIS = "berth-redis"
-CONFIG_PY = "/var/lib/berth/flaskr/config.py"
 RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
 
@@ -31,8 +28,16 @@ print(json.dumps({"status": status, "body": body.decode()}))
 """
 
 
+@pytest.fixture(scope="module")
+def settings(host):
+    """The inventory's variables: names, paths and ports of the deploy."""
+    return host.ansible.get_variables()
+
+
 def get(host, path, cookie=""):
-    out = host.check_output("python3 -c %s %s %s %s", HTTP_GET, APP_URL, path, cookie)
+    port = host.ansible.get_variables()["app_published_port"]
+    url = f"http://127.0.0.1:{port}"
+    out = host.check_output("python3 -c %s %s %s %s", HTTP_GET, url, path, cookie)
     page = json.loads(out)
     return page["status"], page["body"]
 
@@ -48,9 +53,8 @@ def inspect(host, name):
 
 
 @pytest.fixture(scope="module")
-def versions(host):
-    variables = host.ansible.get_variables()
-    return tuple(variables["berth_molecule_versions"])
+def versions(settings):
+    return tuple(settings["berth_molecule_versions"])
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,8 @@ def side_effect(host):
 
 
 @pytest.fixture(scope="module")
-def secret_key(host):
-    content = host.file(CONFIG_PY).content_string
+def secret_key(host, settings):
+    content = host.file(f"{settings['app_instance_dir']}/config.py").content_string
     match = re.search(r'^SECRET_KEY = "(.*)"$', content, re.MULTILINE)
     assert match, "config.py has no SECRET_KEY line"
     return match.group(1)
@@ -72,85 +76,110 @@ def test_engine_runs_under_systemd(host):
     assert docker.is_enabled
 
 
-def releases(host):
+def releases(host, settings):
     return host.check_output(
-        "docker ps --all --filter label=berth.app=flaskr --format '{{.Names}}'"
+        "docker ps --all --filter label=berth.app=%s --format '{{.Names}}'",
+        settings["app_name"],
     ).split()
 
 
-def test_only_the_second_version_runs_and_it_is_healthy(host, versions):
-    names = releases(host)
+def history(host, settings):
+    path = f"{settings['host_state_dir']}/{settings['app_name']}-history.json"
+    return json.loads(host.file(path).content_string)
+
+
+def test_only_the_second_version_runs_and_it_is_healthy(host, settings, versions):
+    names = releases(host, settings)
     assert len(names) == 1
-    assert names[0].startswith(f"flaskr-{versions[1]}-")
     app = inspect(host, names[0])
     assert app["State"]["Status"] == "running"
     assert app["State"]["Health"]["Status"] == "healthy"
     assert app["Config"]["Labels"]["berth.version"] == versions[1]
-    assert app["Config"]["Image"] == f"berth-default-registry:5000/flaskr:{versions[1]}"
-    # The image is the second build, pulled from the registry: its own label.
-    image = inspect(host, app["Image"])
-    assert image["Config"]["Labels"]["org.opencontainers.image.version"] == versions[1]
+    # It runs the second build as pulled from the registry, by its ID.
+    pulled = inspect(host, f"{settings['app_image']}:{versions[1]}")
+    assert app["Image"] == pulled["Id"]
+    assert pulled["Config"]["Labels"]["org.opencontainers.image.version"] == versions[1]
 
 
-def test_the_deployed_version_is_recorded(host, versions):
-    release = host.file("/var/lib/berth/flaskr-release")
-    assert release.content_string == f"{versions[1]}\n"
-    assert release.user == "root"
+def test_the_history_records_the_live_release_and_the_one_before(host, settings, versions):
+    recorded = history(host, settings)
+    live = recorded["live"]
+    assert live["version"] == versions[1]
+    assert live["containers"] == releases(host, settings)
+    assert live["image_id"] == inspect(host, live["containers"][0])["Image"]
+    assert live["image"] == f"{settings['app_image']}:{versions[1]}"
+    assert [earlier["version"] for earlier in recorded["previous"]] == [versions[0]]
+    assert recorded["next"] is None
+    assert host.file(f"{settings['host_state_dir']}/state-format").content_string == "2\n"
 
 
-def test_redis_runs_healthy_on_the_private_network_only(host):
-    redis = inspect(host, REDIS)
+def test_the_proxy_serves_the_recorded_release(host, settings):
+    live = history(host, settings)["live"]
+    caddyfile = host.file(f"{settings['host_state_dir']}/proxy/Caddyfile").content_string
+    assert f"# release {live['id']}\n" in caddyfile
+    assert f"reverse_proxy {live['containers'][0]}:8080 " in caddyfile
+
+
+def test_redis_runs_healthy_on_the_private_network_only(host, settings):
+    redis = inspect(host, settings["redis_container_name"])
     assert redis["State"]["Status"] == "running"
     assert redis["State"]["Health"]["Status"] == "healthy"
-    assert redis["Config"]["Image"] == "berth-default-registry:5000/redis:7-bookworm"
-    assert list(redis["NetworkSettings"]["Networks"]) == ["berth"]
+    assert redis["Config"]["Image"] == settings["redis_image"]
+    assert list(redis["NetworkSettings"]["Networks"]) == [settings["host_network"]]
     # No host port: neither asked for nor bound.
     assert not redis["HostConfig"]["PortBindings"]
     assert all(not bound for bound in redis["NetworkSettings"]["Ports"].values())
-    assert host.file("/var/lib/berth/redis.conf").mode == 0o600
+    assert host.file(f"{settings['host_state_dir']}/redis.conf").mode == 0o600
 
 
-def test_redis_was_restarted_by_the_side_effect(host, versions):
-    redis = inspect(host, REDIS)
+def test_redis_was_restarted_by_the_side_effect(host, settings):
+    redis = inspect(host, settings["redis_container_name"])
     assert redis["RestartCount"] == 0  # a restart by request, not a crash loop
-    app = inspect(host, releases(host)[0])
+    app = inspect(host, releases(host, settings)[0])
     # Redis (re)started after the second version did: the side effect's restart.
     assert redis["State"]["StartedAt"] > app["State"]["StartedAt"]
 
 
-def test_only_the_proxy_publishes_a_port(host):
-    proxy = inspect(host, "berth-proxy")
+def test_only_the_proxy_publishes_a_port(host, settings):
+    proxy = inspect(host, settings["app_proxy_container_name"])
     assert proxy["State"]["Status"] == "running"
-    assert proxy["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == "8000"
-    app = inspect(host, releases(host)[0])
+    published = proxy["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+    assert published == str(settings["app_published_port"])
+    app = inspect(host, releases(host, settings)[0])
     assert not app["HostConfig"]["PortBindings"]
-    assert list(app["NetworkSettings"]["Networks"]) == ["berth"]
+    assert list(app["NetworkSettings"]["Networks"]) == [settings["host_network"]]
+    # The app is told its port (app_container_port, 8080 by default).
+    assert "PORT=8080" in app["Config"]["Env"]
 
 
-def test_config_py_is_private_to_the_app_user(host):
-    config = host.file(CONFIG_PY)
+def test_config_py_is_private_to_the_app_user(host, settings):
+    config = host.file(f"{settings['app_instance_dir']}/config.py")
     assert config.mode == 0o600
     assert config.uid == 10001
     assert config.gid == 10001
 
 
-def test_secret_key_is_generated_and_never_changed(host, secret_key):
+def test_secret_key_is_generated_and_never_changed(host, settings, secret_key):
     assert re.fullmatch(r"[0-9a-f]{64}", secret_key)
     assert secret_key != "dev"
     # Written once by converge after the first deploy, never replaced since:
     # idempotence and the second version's deploy kept the key.
     recorded = host.file(f"{RECORDS}/secret-key.sha256").content_string.strip()
     assert hashlib.sha256(secret_key.encode()).hexdigest() == recorded
-    assert host.file("/var/lib/berth/flaskr-secret-key").content_string == secret_key
+    key_file = f"{settings['host_state_dir']}/{settings['app_name']}-secret-key"
+    assert host.file(key_file).content_string == secret_key
+    assert host.file(key_file).mode == 0o600
 
 
-def test_no_secret_reaches_the_ansible_log(host, secret_key):
+def test_no_secret_reaches_the_ansible_log(host, settings, secret_key):
     log_path = os.environ["ANSIBLE_LOG_PATH"]
     with open(log_path, encoding="utf-8") as log_file:
         log = log_file.read()
     # Every step logged here: the deploy ran twice, then the second version.
-    assert log.count("TASK [app : Write config.py]") >= 3
-    redis_password = host.file("/var/lib/berth/redis-password").content_string
+    assert log.count("app : Write config.py]") >= 3
+    redis_password = host.file(
+        f"{settings['host_state_dir']}/redis-password"
+    ).content_string
     assert len(redis_password) >= 32
     assert secret_key not in log
     assert redis_password not in log

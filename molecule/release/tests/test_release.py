@@ -1,13 +1,17 @@
-"""Zero-downtime releases, driven from this machine against the test host.
+"""Upgrades and zero-downtime releases, driven from this machine against the
+test host.
 
 The tests run in order and build on each other, as an operator's day would:
-the first release is live after converge; each test changes what is live,
-under a steady load inside the test host, and checks what the load saw.
+after converge the host the previous berth deployed runs this berth; each
+test changes what is live, under a steady load inside the test host, and
+checks what the load saw. Names, paths and ports come from the inventory.
 """
 
+import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -15,17 +19,32 @@ import pytest
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-LOCK = "/var/lib/berth/deploy.lock"
-RELEASE = "/var/lib/berth/flaskr-release"
-HISTORY = "/var/lib/berth/flaskr-releases"
-BENCH = "/opt/berth-bench"  # bench/ as converge.yml copies it
+BENCH = "/opt/berth-bench"  # bench/ as prepare.yml copies it
+RECORDS = "/var/lib/berth-molecule"
+COUNTER = re.compile(r"This page has been seen (\d+) times")
 
 
 @pytest.fixture(scope="module")
-def versions(host):
-    variables = host.ansible.get_variables()
-    first, second = variables["berth_molecule_versions"]
-    return first, second, variables["berth_molecule_broken_version"]
+def settings(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def versions(settings):
+    return settings["berth_molecule_versions"]
+
+
+@pytest.fixture(scope="module")
+def state(settings):
+    """Paths of berth's state on the test host."""
+    root, app = settings["host_state_dir"], settings["app_name"]
+    return {
+        "lock": f"{root}/deploy.lock",
+        "history": f"{root}/{app}-history.json",
+        "caddyfile": f"{root}/proxy/Caddyfile",
+        "format": f"{root}/state-format",
+        "secret_key": f"{root}/{app}-secret-key",
+    }
 
 
 def ansible(playbook, *extra):
@@ -48,15 +67,29 @@ def deploy(version, *extra):
     return finish(ansible("deploy.yml", "-e", f"app_version={version}", *extra))
 
 
-def make(target):
+def make(target, *variables):
     done = subprocess.run(
-        ["make", "--no-print-directory", target, f"INVENTORY={INVENTORY}"],
+        ["make", "--no-print-directory", target, f"INVENTORY={INVENTORY}", *variables],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     return done.returncode, done.stdout + done.stderr
+
+
+def stop_and_read(host, name):
+    """Stop a bench script started with its pid in /tmp/<name>.pid and return
+    the JSON it printed on stopping into /tmp/<name>.json."""
+    host.run("kill -TERM $(cat /tmp/%s.pid)", name)
+    out = f"/tmp/{name}.json"
+    for _ in range(60):
+        if host.file(out).content_string.strip():
+            break
+        time.sleep(0.5)
+    printed = host.file(out).content_string
+    assert printed.startswith("{"), f"{name}: {printed}"
+    return json.loads(printed)
 
 
 class OnTestHost:
@@ -66,73 +99,119 @@ class OnTestHost:
     """
 
     def __init__(self, host, name, command):
-        self.host, self.command, self.out = host, command, f"/tmp/{name}.json"
+        self.host, self.name, self.command = host, name, command
 
     def __enter__(self):
-        self.pid = self.host.check_output(
-            f"setsid nohup python3 {self.command} > %s 2>&1 < /dev/null & echo $!",
-            self.out,
+        self.host.check_output(
+            f"setsid nohup python3 {self.command} > /tmp/%s.json 2>&1 < /dev/null"
+            " & echo $! > /tmp/%s.pid",
+            self.name,
+            self.name,
         )
         time.sleep(2)  # a steady state before the change
         return self
 
     def __exit__(self, *exc):
         time.sleep(2)  # and after it
-        self.host.run("kill -TERM %s", self.pid)
-        for _ in range(60):
-            if self.host.file(self.out).content_string.strip():
-                break
-            time.sleep(0.5)
-        printed = self.host.file(self.out).content_string
-        assert printed.startswith("{"), f"{self.command}: {printed}"
-        self.figures = json.loads(printed)
+        self.figures = stop_and_read(self.host, self.name)
 
 
-def load(host, name):
+def url(settings):
+    return f"http://127.0.0.1:{settings['app_published_port']}"
+
+
+def load(host, settings, name):
     """bench/load.py: 50 requests a second at the public port."""
-    command = f"{BENCH}/load.py http://127.0.0.1:8000/ --rate 50 --duration 300"
+    command = f"{BENCH}/load.py {url(settings)}/ --rate 50 --duration 300"
     return OnTestHost(host, f"load-{name}", command)
 
 
-def writes(host):
+def writes(host, settings):
     """bench/writes.py: 5 new posts a second, all of them checked afterwards."""
-    command = f"{BENCH}/writes.py http://127.0.0.1:8000 --rate 5 --duration 300"
+    command = f"{BENCH}/writes.py {url(settings)} --rate 5 --duration 300"
     return OnTestHost(host, "writes", command)
 
 
-def views_of_index(host):
+def views_of_index(host, settings):
     """GET / on the test host (one more view) and return its counter."""
     page = host.check_output(
         "python3 -c %s",
         "import urllib.request; print(urllib.request.urlopen("
-        "'http://127.0.0.1:8000/', timeout=10).read().decode())",
+        f"'{url(settings)}/', timeout=10).read().decode())",
     )
-    return int(re.search(r"This page has been seen (\d+) times", page).group(1))
+    return int(COUNTER.search(page).group(1))
 
 
-def live(host):
-    return host.file(RELEASE).content_string.strip()
+def history(host, state):
+    return json.loads(host.file(state["history"]).content_string)
 
 
-def releases(host):
+def live(host, state):
+    return history(host, state)["live"]
+
+
+def earlier(host, state):
+    return [release["version"] for release in history(host, state)["previous"]]
+
+
+def served(host, state):
+    """The release the proxy's configuration names."""
+    caddyfile = host.file(state["caddyfile"]).content_string
+    return re.search(r"^# release ([0-9a-f]+)$", caddyfile, re.MULTILINE).group(1)
+
+
+def releases(host, settings):
     return host.check_output(
-        "docker ps --all --filter label=berth.app=flaskr --format '{{.Names}}'"
+        "docker ps --all --filter label=berth.app=%s --format '{{.Names}}'",
+        settings["app_name"],
     ).split()
 
 
-def test_first_release_is_live(host, versions):
-    assert live(host) == versions[0]
-    assert not host.file(LOCK).exists
+def assert_serving(host, settings, state, version):
+    """version is live, recorded, served by the proxy, and alone on the host."""
+    release = live(host, state)
+    assert release["version"] == version
+    assert served(host, state) == release["id"]
+    assert releases(host, settings) == release["containers"]
+    assert not host.file(state["lock"]).exists
 
 
-def test_redeploy_under_load_fails_no_request_and_keeps_every_write(host, versions):
-    before = views_of_index(host)
-    with load(host, "swap") as reads, writes(host) as posts:
-        code, output = deploy(versions[1])
+def test_upgrade_from_the_previous_berth_kept_everything(host, settings, state, versions):
+    reads = stop_and_read(host, "upgrade-reads")
+    posts = stop_and_read(host, "upgrade-writes")
+    # The load ran from before converge until now: the upgrade and the
+    # idempotent deploy after it failed no request and lost no post.
+    assert reads["sent"] > 500, reads
+    assert reads["failed"] == 0, reads
+    assert posts["created"] > 50, posts
+    assert posts["failed"] == 0, posts
+    assert posts["missing"] == [], posts
+    # Every view counted once, none lost across the swap.
+    before = int(host.file(f"{RECORDS}/views-before-upgrade").content_string)
+    assert views_of_index(host, settings) == before + reads["sent"] + 2
+    # The SECRET_KEY the previous berth generated is the one in use.
+    key = host.file(state["secret_key"]).content_string
+    recorded = host.file(f"{RECORDS}/secret-key.sha256").content_string.strip()
+    assert hashlib.sha256(key.encode()).hexdigest() == recorded
+    # Its history became state format 2: the second release live, the first
+    # one kept for a rollback; its own files are gone.
+    assert host.file(state["format"]).content_string == "2\n"
+    assert_serving(host, settings, state, versions[1])
+    assert earlier(host, state) == [versions[0]]
+    root, app = settings["host_state_dir"], settings["app_name"]
+    assert not host.file(f"{root}/{app}-releases").exists
+    assert not host.file(f"{root}/{app}-release").exists
+
+
+def test_redeploy_under_load_fails_no_request_and_keeps_every_write(
+    host, settings, state, versions
+):
+    before = views_of_index(host, settings)
+    with load(host, settings, "swap") as reads, writes(host, settings) as posts:
+        code, output = deploy(versions[2])
     assert code == 0, output
-    assert live(host) == versions[1]
-    assert len(releases(host)) == 1
-    assert releases(host)[0].startswith(f"flaskr-{versions[1]}-")
+    assert_serving(host, settings, state, versions[2])
+    assert earlier(host, state) == versions[1::-1]
     assert reads.figures["sent"] > 200, reads.figures
     assert reads.figures["failed"] == 0, reads.figures
     # Both releases wrote to the one SQLite database while they ran side by
@@ -142,42 +221,85 @@ def test_redeploy_under_load_fails_no_request_and_keeps_every_write(host, versio
     assert posts.figures["missing"] == [], posts.figures
     # And counted in the one Redis: every request of the load once, none lost
     # or doubled, plus the writer's look at the index and this one.
-    assert views_of_index(host) == before + reads.figures["sent"] + 2
+    assert views_of_index(host, settings) == before + reads.figures["sent"] + 2
 
 
-def test_broken_release_is_removed_while_the_live_one_serves(host, versions):
-    with load(host, "broken") as reads:
-        code, output = deploy(versions[2])
+def test_broken_release_is_removed_while_the_live_one_serves(
+    host, settings, state, versions
+):
+    broken = settings["berth_molecule_broken_version"]
+    with load(host, settings, "broken") as reads:
+        code, output = deploy(broken)
     assert code != 0
     assert "did not become ready within 20 s" in output
     assert "broken on purpose" in output  # the release's last log lines
-    assert live(host) == versions[1]
-    assert releases(host)[0].startswith(f"flaskr-{versions[1]}-")
-    assert len(releases(host)) == 1
-    assert not host.file(LOCK).exists
+    assert_serving(host, settings, state, versions[2])
+    assert earlier(host, state) == versions[1::-1]
     assert reads.figures["sent"] > 200, reads.figures
     assert reads.figures["failed"] == 0, reads.figures
 
 
-def test_make_rollback_returns_to_the_previous_release(host, versions):
-    assert json.loads(host.file(HISTORY).content_string) == list(versions[:2])
-    with load(host, "rollback") as reads:
-        code, output = make("rollback")
+def test_make_rollback_twice_goes_back_two_releases(host, settings, state, versions):
+    for expected, left in ((versions[1], [versions[0]]), (versions[0], [])):
+        with load(host, settings, "rollback") as reads:
+            code, output = make("rollback")
+        assert code == 0, output
+        assert_serving(host, settings, state, expected)
+        assert earlier(host, state) == left
+        assert reads.figures["failed"] == 0, reads.figures
+    # The first release was recorded by the previous berth (by tag only): it
+    # runs that tag's image.
+    image = host.check_output(
+        "docker inspect --format '{{.Image}}' %s", releases(host, settings)[0]
+    )
+    tagged = host.check_output(
+        "docker image inspect --format '{{.Id}}' %s:%s",
+        settings["app_image"],
+        versions[0],
+    )
+    assert image == tagged
+
+    code, output = make("rollback")
+    assert code != 0
+    assert "No earlier release is kept on this host" in output
+    assert_serving(host, settings, state, versions[0])
+
+
+def test_a_deploy_killed_after_the_switch_is_settled_by_the_next(
+    host, settings, state, versions
+):
+    before = live(host, state)
+    process = ansible("deploy.yml", "-e", f"app_version={versions[2]}")
+    # Killed as it checks the switched proxy: the proxy serves the new release,
+    # the history names it only as next.
+    for line in process.stdout:
+        if "Wait until /readyz answers 200 through the proxy" in line:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    recorded = history(host, state)
+    assert recorded["live"]["id"] == before["id"]
+    assert recorded["next"]["live"]["version"] == versions[2]
+    assert served(host, state) == recorded["next"]["live"]["id"]
+
+    code, output = make("unlock")
     assert code == 0, output
-    assert live(host) == versions[0]
-    assert releases(host)[0].startswith(f"flaskr-{versions[0]}-")
-    assert json.loads(host.file(HISTORY).content_string) == [versions[1], versions[0]]
-    assert reads.figures["failed"] == 0, reads.figures
+    code, output = deploy(versions[2])
+    assert code == 0, output
+    assert_serving(host, settings, state, versions[2])
+    assert live(host, state)["id"] == recorded["next"]["live"]["id"]
+    assert earlier(host, state) == [versions[0]]
+    assert history(host, state)["next"] is None
 
 
-def test_a_second_deploy_is_refused_while_one_runs(host, versions):
+def test_a_second_deploy_is_refused_while_one_runs(host, settings, state, versions):
     first = ansible("deploy.yml", "-e", f"app_version={versions[1]}")
     try:
         for _ in range(240):
-            if host.file(LOCK).exists or first.poll() is not None:
+            if host.file(state["lock"]).exists or first.poll() is not None:
                 break
             time.sleep(0.25)
-        assert host.file(LOCK).exists, "the first deploy never took the lock"
+        assert host.file(state["lock"]).exists, "the first deploy never took the lock"
         code, output = deploy(versions[1])
     finally:
         first_code, first_output = finish(first)
@@ -186,13 +308,13 @@ def test_a_second_deploy_is_refused_while_one_runs(host, versions):
     assert f"deploying {versions[1]}" in output  # who holds it, and since when
     assert " since " in output
     assert first_code == 0, first_output
-    assert live(host) == versions[1]
-    assert not host.file(LOCK).exists
+    assert_serving(host, settings, state, versions[1])
 
 
-def test_make_unlock_releases_a_stale_lock(host, versions):
+def test_make_unlock_releases_a_stale_lock(host, settings, state, versions):
     host.check_output(
-        "echo 'ops@elsewhere since 2026-01-01 00:00:00 UTC, deploying x' > %s", LOCK
+        "echo 'ops@elsewhere since 2026-01-01 00:00:00 UTC, deploying x' > %s",
+        state["lock"],
     )
     code, output = deploy(versions[1])
     assert code != 0
@@ -201,40 +323,43 @@ def test_make_unlock_releases_a_stale_lock(host, versions):
 
     code, output = make("unlock")
     assert code == 0, output
-    assert not host.file(LOCK).exists
+    assert not host.file(state["lock"]).exists
 
     code, output = deploy(versions[1])
     assert code == 0, output
     assert "changed=0" in output
 
 
-def test_the_last_releases_images_stay(host, versions):
+def test_the_kept_releases_images_stay(host, settings, state):
     images = host.check_output(
-        "docker images --format '{{.Tag}}' berth-release-registry:5000/flaskr"
+        "docker images --format '{{.Repository}}:{{.Tag}}' %s", settings["app_image"]
     ).split()
-    assert set(versions[:2]) <= set(images)
+    recorded = history(host, state)
+    kept = [recorded["live"], *recorded["previous"]]
+    assert {release["image"] for release in kept} <= set(images)
 
 
-def test_a_domain_gets_https_with_automatic_certificates(host):
-    # The proxy's configuration for app_domain, as the role renders it, read by
-    # the proxy image itself (adapting needs no network; getting a certificate
-    # would, so it is not attempted here).
+def test_a_domain_gets_https_with_automatic_certificates(host, settings):
+    # The proxy's configuration for app_domain, as the role's template renders
+    # it for a release, read by the proxy image itself (adapting needs no
+    # network; getting a certificate would, so it is not attempted here).
     template = "src=roles/app/templates/Caddyfile.j2 dest=/tmp/Caddyfile.https"
-    settings = {
-        "app_name": "flaskr",
+    inputs = {
+        "app_name": settings["app_name"],
         "app_domain": "blog.example.com",
         "app_acme_email": "ops@example.com",
         "app_container_port": 8080,
-        "__app_container_name": "flaskr-live",
+        "release": {"id": "0123456789ab", "version": "v1", "containers": ["a-1", "a-2"]},
     }
     rendered = subprocess.run(
         ["ansible", "-i", INVENTORY, "app", "-m", "ansible.builtin.template",
-         "-a", f"{template} mode=0644", "-e", json.dumps(settings)],
+         "-a", f"{template} mode=0644", "-e", json.dumps(inputs)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
     proxy_image = host.check_output(
-        "docker inspect --format '{{.Config.Image}}' berth-proxy"
+        "docker inspect --format '{{.Config.Image}}' %s",
+        settings["app_proxy_container_name"],
     )
     adapted = json.loads(
         host.check_output(
@@ -245,7 +370,10 @@ def test_a_domain_gets_https_with_automatic_certificates(host):
     )
     server = adapted["apps"]["http"]["servers"]["srv0"]
     assert server["listen"] == [":443"]
-    assert server["routes"][0]["match"] == [{"host": ["blog.example.com"]}]
+    route = server["routes"][0]
+    assert route["match"] == [{"host": ["blog.example.com"]}]
+    upstreams = route["handle"][0]["routes"][0]["handle"][0]["upstreams"]
+    assert upstreams == [{"dial": "a-1:8080"}, {"dial": "a-2:8080"}]
     policy = adapted["apps"]["tls"]["automation"]["policies"][0]
     assert policy["subjects"] == ["blog.example.com"]
     assert {"module": "acme", "email": "ops@example.com"} in policy["issuers"]
