@@ -47,7 +47,11 @@ def installed(tmp_path_factory):
     (artifact,) = outside.glob("berth-deploy-*.tar.gz")
     run("ansible-galaxy", "collection", "install", "-p", str(collections), str(artifact),
         cwd=outside, env=env)  # fmt: skip
-    return {"env": env, "cwd": outside, "root": collections / "ansible_collections/berth/deploy"}
+    return {
+        "env": env,
+        "cwd": outside,
+        "root": collections / "ansible_collections/berth/deploy",
+    }
 
 
 def test_the_artifact_holds_the_roles_and_playbooks_only(installed):
@@ -55,7 +59,13 @@ def test_the_artifact_holds_the_roles_and_playbooks_only(installed):
     assert sorted(path.name for path in (root / "roles").iterdir()) == ROLES
     playbooks = sorted(path.name for path in (root / "playbooks").iterdir())
     assert playbooks == ["deploy.yml", "engine.yml", "rollback.yml", "unlock.yml"]
-    for kept in ("README.md", "LICENSE", "CHANGELOG.md", "requirements.yml", "meta/runtime.yml"):
+    for kept in (
+        "README.md",
+        "LICENSE",
+        "CHANGELOG.md",
+        "requirements.yml",
+        "meta/runtime.yml",
+    ):
         assert (root / kept).is_file(), kept
     for left_out in ("app", "molecule", "tests", "images", "inventory", ".venv"):
         assert not (root / left_out).exists(), left_out

@@ -101,7 +101,9 @@ def test_only_the_second_version_runs_and_it_is_healthy(host, settings, versions
     assert pulled["Config"]["Labels"]["org.opencontainers.image.version"] == versions[1]
 
 
-def test_the_history_records_the_live_release_and_the_one_before(host, settings, versions):
+def test_the_history_records_the_live_release_and_the_one_before(
+    host, settings, versions
+):
     recorded = history(host, settings)
     live = recorded["live"]
     assert live["version"] == versions[1]
@@ -110,12 +112,16 @@ def test_the_history_records_the_live_release_and_the_one_before(host, settings,
     assert live["image"] == f"{settings['app_image']}:{versions[1]}"
     assert [earlier["version"] for earlier in recorded["previous"]] == [versions[0]]
     assert recorded["next"] is None
-    assert host.file(f"{settings['host_state_dir']}/state-format").content_string == "2\n"
+    assert (
+        host.file(f"{settings['host_state_dir']}/state-format").content_string == "2\n"
+    )
 
 
 def test_the_proxy_serves_the_recorded_release(host, settings):
     live = history(host, settings)["live"]
-    caddyfile = host.file(f"{settings['host_state_dir']}/proxy/Caddyfile").content_string
+    caddyfile = host.file(
+        f"{settings['host_state_dir']}/proxy/Caddyfile"
+    ).content_string
     assert f"# release {live['id']}\n" in caddyfile
     assert f"reverse_proxy {live['containers'][0]}:8080 " in caddyfile
 

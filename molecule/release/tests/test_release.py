@@ -176,7 +176,9 @@ def assert_serving(host, settings, state, version):
     assert not host.file(state["lock"]).exists
 
 
-def test_upgrade_from_the_previous_berth_kept_everything(host, settings, state, versions):
+def test_upgrade_from_the_previous_berth_kept_everything(
+    host, settings, state, versions
+):
     reads = stop_and_read(host, "upgrade-reads")
     posts = stop_and_read(host, "upgrade-writes")
     # The load ran from before converge until now: the upgrade and the
@@ -349,7 +351,11 @@ def test_a_domain_gets_https_with_automatic_certificates(host, settings):
         "app_domain": "blog.example.com",
         "app_acme_email": "ops@example.com",
         "app_container_port": 8080,
-        "release": {"id": "0123456789ab", "version": "v1", "containers": ["a-1", "a-2"]},
+        "release": {
+            "id": "0123456789ab",
+            "version": "v1",
+            "containers": ["a-1", "a-2"],
+        },
     }
     rendered = subprocess.run(
         ["ansible", "-i", INVENTORY, "app", "-m", "ansible.builtin.template",
