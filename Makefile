@@ -27,13 +27,13 @@ $(VENV)/.installed: requirements.txt constraints.txt app/pyproject.toml
 	$(BIN)/pip install --quiet -c constraints.txt -r requirements.txt -e 'app[test]'
 	touch $@
 
-.PHONY: lock
-lock: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -r requirements.txt -e 'app[test]'
-	{ echo '# Exact versions of every Python package berth uses; `make lock` writes it.'; \
-	  .lock-venv/bin/pip freeze --exclude-editable | sed '/^-e /d'; } > constraints.txt
-	rm -rf .lock-venv
+.PHONY: pin
+pin: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
+	rm -rf .pin-venv && $(PYTHON) -m venv .pin-venv
+	.pin-venv/bin/pip install --quiet -r requirements.txt -e 'app[test]'
+	{ echo '# Exact versions of every Python package berth uses; `make pin` writes it.'; \
+	  .pin-venv/bin/pip freeze --exclude-editable | sed '/^-e /d'; } > constraints.txt
+	rm -rf .pin-venv
 
 # --- Tests -------------------------------------------------------------------
 
