@@ -1,5 +1,6 @@
 # berth: deploy a Flask app and its Redis onto one Docker host.
-# Every target is listed by `make help`, from the `## ` text on its line.
+# Every target is listed by `make help`, from the `## ` text on its line, and
+# so is every variable documented on a line `## NAME text`.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -10,11 +11,20 @@ BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
+## VERSION      Release to build and deploy (default: the git short SHA).
 VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+## ANSIBLE_ARGS Extra arguments for every ansible-playbook call, e.g. '--check --diff', -v, '--limit web1', --ask-vault-pass.
+ANSIBLE_ARGS ?=
 
 .PHONY: help
-help: ## Show this list of targets.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## Show this list of targets and variables (in colour on a terminal).
+	@if [ -t 1 ]; then on='\033[36m' off='\033[0m'; else on= off=; fi; \
+	awk -v on="$$on" -v off="$$off" ' \
+		BEGIN {FS = ":.*## "} \
+		/^[a-zA-Z_-]+:.*## / {printf "  %s%-14s%s %s\n", on, $$1, off, $$2} \
+		/^## [A-Z_]+ / {name = $$0; sub(/^## /, "", name); text = name; sub(/ .*/, "", name); \
+			sub(/^[A-Z_]+ +/, "", text); vars = vars sprintf("  %s%-14s%s %s\n", on, name, off, text)} \
+		END {if (vars != "") printf "\nVariables (make TARGET NAME=value):\n%s", vars}' $(MAKEFILE_LIST)
 
 # --- Development environment -------------------------------------------------
 
@@ -60,7 +70,7 @@ SCENARIOS ?= docker default release
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
-	$(BIN)/ansible-playbook playbooks/engine.yml
+	$(BIN)/ansible-playbook playbooks/engine.yml $(ANSIBLE_ARGS)
 
 .PHONY: host-images
 host-images: ## Build the Molecule test-host images from the Debian mirror, skipping existing ones.
@@ -86,7 +96,7 @@ BASE_IMAGE ?=
 # The CA bundle pip trusts inside `docker build` (for TLS-intercepting proxies):
 # the host's bundle when there is one; `PIP_CA_BUNDLE=` builds without it.
 PIP_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
-# Where `make publish` pushes: host[:port][/path].
+## REGISTRY     Where `make publish` pushes: host[:port][/path].
 REGISTRY ?=
 
 .PHONY: base-images
@@ -114,7 +124,7 @@ bench-image: setup image ## Image size, app-layer size and start-to-healthy time
 
 # --- Deploy ------------------------------------------------------------------
 
-# Which hosts: the inventory/ directory (this machine) or another inventory.
+## INVENTORY    Hosts to deploy to (default: inventory/, this machine).
 INVENTORY ?= inventory
 
 .PHONY: deploy
@@ -123,17 +133,17 @@ ifeq ($(INVENTORY),inventory)
 	@# This machine needs no registry: give it an engine and build the images here.
 	$(MAKE) --no-print-directory engine base-images image
 endif
-	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION)
+	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION) $(ANSIBLE_ARGS)
 
 .PHONY: rollback
 rollback: setup ## Switch back to the previous release (or VERSION=...), with the same health gate.
 	$(BIN)/ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
-		$(if $(filter command line,$(origin VERSION)),-e app_version=$(VERSION))
+		$(if $(filter command line,$(origin VERSION)),-e app_version=$(VERSION)) $(ANSIBLE_ARGS)
 
 .PHONY: unlock
 unlock: setup ## Release a deploy lock left behind by a deploy that was killed.
-	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY)
+	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY) $(ANSIBLE_ARGS)
 
 .PHONY: bench-redeploy
 bench-redeploy: setup engine base-images image ## Failed requests and lost posts during a redeploy: berth's swap against a plain recreate.
-	$(BIN)/python bench/redeploy.py --from-tag $(VERSION)
+	$(BIN)/python bench/redeploy.py --from-tag $(VERSION) -- $(ANSIBLE_ARGS)
