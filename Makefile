@@ -16,6 +16,22 @@ VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
 ## ANSIBLE_ARGS Extra arguments for every ansible-playbook call, e.g. '--check --diff', -v, '--limit web1', --ask-vault-pass.
 ANSIBLE_ARGS ?=
 
+# A user who is not root changes this machine through sudo: Ansible becomes
+# root (asking for the password only when `sudo -n` cannot do without one),
+# and the image scripts run through sudo when this user cannot reach the
+# engine's socket (`docker info` fails). Root runs everything as it is.
+NOT_ROOT := $(filter-out 0,$(shell id -u))
+BECOME = $(if $(NOT_ROOT),--become$(if $(shell sudo -n true 2>/dev/null && echo yes),, --ask-become-pass))
+# The playbooks that take INVENTORY become only for this machine's inventory.
+LOCAL_BECOME = $(if $(filter inventory,$(INVENTORY)),$(BECOME))
+# sudo resets the environment: the image scripts' own settings go along.
+DOCKER_SUDO = $(strip $(if $(NOT_ROOT),$(if $(shell docker info >/dev/null 2>&1 && echo yes),,sudo env \
+	$(foreach var,DEBIAN_MIRROR FORCE,$(if $($(var)),$(var)='$($(var))')))))
+# $(call say_sudo,DOING): one line saying that DOING this machine uses sudo.
+say_sudo = $(if $(NOT_ROOT),@echo 'berth: not root: $(1) this machine with sudo (become)')
+# $(call say_docker_sudo,SCRIPT): one line saying that SCRIPT runs through sudo.
+say_docker_sudo = $(if $(DOCKER_SUDO),@echo "berth: $$(id -un) cannot reach the Docker engine (docker info fails): running $(1) with sudo")
+
 .PHONY: help
 help: ## Show this list of targets and variables (in colour on a terminal).
 	@if [ -t 1 ]; then on='\033[36m' off='\033[0m'; else on= off=; fi; \
@@ -70,7 +86,8 @@ SCENARIOS ?= docker default release
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
-	$(BIN)/ansible-playbook playbooks/engine.yml $(ANSIBLE_ARGS)
+	$(if $(filter 0,$(MAKELEVEL)),$(call say_sudo,installing the engine on))
+	$(BIN)/ansible-playbook playbooks/engine.yml $(BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: host-images
 host-images: ## Build the Molecule test-host images from the Debian mirror, skipping existing ones.
@@ -101,11 +118,13 @@ REGISTRY ?=
 
 .PHONY: base-images
 base-images: ## Build berth/debian, berth/python, berth/redis and berth/caddy from the Debian mirror.
-	images/base-images.sh
+	$(call say_docker_sudo,images/base-images.sh)
+	$(DOCKER_SUDO) images/base-images.sh
 
 .PHONY: image
 image: ## Build the app image flaskr:<git short SHA> and flaskr:latest.
-	IMAGE='$(IMAGE)' VERSION='$(VERSION)' BASE_IMAGE='$(BASE_IMAGE)' \
+	$(call say_docker_sudo,images/flaskr-image.sh)
+	$(DOCKER_SUDO) IMAGE='$(IMAGE)' VERSION='$(VERSION)' BASE_IMAGE='$(BASE_IMAGE)' \
 		PIP_CA_BUNDLE='$(PIP_CA_BUNDLE)' images/flaskr-image.sh
 
 .PHONY: publish
@@ -130,19 +149,22 @@ INVENTORY ?= inventory
 .PHONY: deploy
 deploy: setup ## Deploy VERSION (default: git short SHA) to INVENTORY (default: this machine).
 ifeq ($(INVENTORY),inventory)
+	$(call say_sudo,deploying to)
 	@# This machine needs no registry: give it an engine and build the images here.
 	$(MAKE) --no-print-directory engine base-images image
 endif
-	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION) $(ANSIBLE_ARGS)
+	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: rollback
 rollback: setup ## Switch back to the previous release (or VERSION=...), with the same health gate.
+	$(if $(LOCAL_BECOME),$(call say_sudo,rolling back on))
 	$(BIN)/ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
-		$(if $(filter command line,$(origin VERSION)),-e app_version=$(VERSION)) $(ANSIBLE_ARGS)
+		$(if $(filter command line,$(origin VERSION)),-e app_version=$(VERSION)) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: unlock
 unlock: setup ## Release a deploy lock left behind by a deploy that was killed.
-	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY) $(ANSIBLE_ARGS)
+	$(if $(LOCAL_BECOME),$(call say_sudo,releasing the deploy lock on))
+	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: bench-redeploy
 bench-redeploy: setup engine base-images image ## Failed requests and lost posts during a redeploy: berth's swap against a plain recreate.
