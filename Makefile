@@ -64,12 +64,36 @@ pin: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test
-test: lint lint-ansible test-app test-image test-molecule ## Run every linter and test suite the project has.
+test: lint lint-ansible lint-docs test-roles test-app test-image test-molecule ## Run every linter and test suite the project has.
 
 .PHONY: lint
 lint: setup ## Lint Python (ruff).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+.PHONY: test-roles
+test-roles: setup ## Check every role's argument specs against its defaults (no Docker needed).
+	$(BIN)/pytest tests/roles
+
+# Role READMEs: aar-doc writes the Role Variables section, between its marker
+# lines, from meta/argument_specs.yml with the template roles/README.md.j2;
+# --output-mode inject keeps the hand-written text around the markers.
+AAR_DOC = $(BIN)/aar-doc --output-template roles/README.md.j2 --output-mode inject
+
+.PHONY: docs
+docs: setup ## Regenerate the Role Variables section of every role's README from its argument specs.
+	for role in roles/*/; do $(AAR_DOC) "$$role" markdown || exit 1; done
+
+.PHONY: lint-docs
+lint-docs: setup ## Fail when a role's README is not what `make docs` writes from its argument specs.
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && mkdir "$$tmp/roles" && stale=0 && \
+	for role in roles/*/; do \
+		copy=$$tmp/$$role && cp -R "$$role" "$$copy" && $(AAR_DOC) "$$copy" markdown || exit 1; \
+		if ! diff -u --label "$${role}README.md" --label "$${role}README.md (make docs)" \
+			"$${role}README.md" "$${copy}README.md"; then \
+			echo "berth: $${role}README.md is stale: run make docs" >&2; stale=1; \
+		fi; \
+	done; exit $$stale
 
 .PHONY: test-app
 test-app: setup ## Unit and Redis integration tests of the app, with coverage.
