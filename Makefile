@@ -1,5 +1,6 @@
 # berth: deploy a Flask app and its Redis onto one Docker host.
-# Every target is listed by `make help`, from the `## ` text on its line.
+# Every target is listed by `make help`, from the `## ` text on its line, and
+# so is every variable documented on a line `## NAME text`.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -10,11 +11,36 @@ BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
+## VERSION      Release to build and deploy (default: the git short SHA).
 VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+## ANSIBLE_ARGS Extra arguments for every ansible-playbook call, e.g. '--check --diff', -v, '--limit web1', --ask-vault-pass.
+ANSIBLE_ARGS ?=
+
+# A user who is not root changes this machine through sudo: Ansible becomes
+# root (asking for the password only when `sudo -n` cannot do without one),
+# and the image scripts run through sudo when this user cannot reach the
+# engine's socket (`docker info` fails). Root runs everything as it is.
+NOT_ROOT := $(filter-out 0,$(shell id -u))
+BECOME = $(if $(NOT_ROOT),--become$(if $(shell sudo -n true 2>/dev/null && echo yes),, --ask-become-pass))
+# The playbooks that take INVENTORY become only for this machine's inventory.
+LOCAL_BECOME = $(if $(filter inventory,$(INVENTORY)),$(BECOME))
+# sudo resets the environment: the image scripts' own settings go along.
+DOCKER_SUDO = $(strip $(if $(NOT_ROOT),$(if $(shell docker info >/dev/null 2>&1 && echo yes),,sudo env \
+	$(foreach var,DEBIAN_MIRROR FORCE,$(if $($(var)),$(var)='$($(var))')))))
+# $(call say_sudo,DOING): one line saying that DOING this machine uses sudo.
+say_sudo = $(if $(NOT_ROOT),@echo 'berth: not root: $(1) this machine with sudo (become)')
+# $(call say_docker_sudo,SCRIPT): one line saying that SCRIPT runs through sudo.
+say_docker_sudo = $(if $(DOCKER_SUDO),@echo "berth: $$(id -un) cannot reach the Docker engine (docker info fails): running $(1) with sudo")
 
 .PHONY: help
-help: ## Show this list of targets.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## Show this list of targets and variables (in colour on a terminal).
+	@if [ -t 1 ]; then on='\033[36m' off='\033[0m'; else on= off=; fi; \
+	awk -v on="$$on" -v off="$$off" ' \
+		BEGIN {FS = ":.*## "} \
+		/^[a-zA-Z_-]+:.*## / {printf "  %s%-14s%s %s\n", on, $$1, off, $$2} \
+		/^## [A-Z_]+ / {name = $$0; sub(/^## /, "", name); text = name; sub(/ .*/, "", name); \
+			sub(/^[A-Z_]+ +/, "", text); vars = vars sprintf("  %s%-14s%s %s\n", on, name, off, text)} \
+		END {if (vars != "") printf "\nVariables (make TARGET NAME=value):\n%s", vars}' $(MAKEFILE_LIST)
 
 # --- Development environment -------------------------------------------------
 
@@ -27,23 +53,47 @@ $(VENV)/.installed: requirements.txt constraints.txt app/pyproject.toml
 	$(BIN)/pip install --quiet -c constraints.txt -r requirements.txt -e 'app[test]'
 	touch $@
 
-.PHONY: lock
-lock: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -r requirements.txt -e 'app[test]'
-	{ echo '# Exact versions of every Python package berth uses; `make lock` writes it.'; \
-	  .lock-venv/bin/pip freeze --exclude-editable | sed '/^-e /d'; } > constraints.txt
-	rm -rf .lock-venv
+.PHONY: pin
+pin: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
+	rm -rf .pin-venv && $(PYTHON) -m venv .pin-venv
+	.pin-venv/bin/pip install --quiet -r requirements.txt -e 'app[test]'
+	{ echo '# Exact versions of every Python package berth uses; `make pin` writes it.'; \
+	  .pin-venv/bin/pip freeze --exclude-editable | sed '/^-e /d'; } > constraints.txt
+	rm -rf .pin-venv
 
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test
-test: lint lint-ansible test-app test-image test-molecule ## Run every linter and test suite the project has.
+test: lint lint-ansible lint-docs test-roles test-app test-image test-molecule ## Run every linter and test suite the project has.
 
 .PHONY: lint
 lint: setup ## Lint Python (ruff).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+.PHONY: test-roles
+test-roles: setup ## Check the roles' argument specs against their defaults, and the collection built from them (no Docker needed).
+	$(BIN)/pytest tests/roles tests/collection
+
+# Role READMEs: aar-doc writes the Role Variables section, between its marker
+# lines, from meta/argument_specs.yml with the template roles/README.md.j2;
+# --output-mode inject keeps the hand-written text around the markers.
+AAR_DOC = $(BIN)/aar-doc --output-template roles/README.md.j2 --output-mode inject
+
+.PHONY: docs
+docs: setup ## Regenerate the Role Variables section of every role's README from its argument specs.
+	for role in roles/*/; do $(AAR_DOC) "$$role" markdown || exit 1; done
+
+.PHONY: lint-docs
+lint-docs: setup ## Fail when a role's README is not what `make docs` writes from its argument specs.
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && mkdir "$$tmp/roles" && stale=0 && \
+	for role in roles/*/; do \
+		copy=$$tmp/$$role && cp -R "$$role" "$$copy" && $(AAR_DOC) "$$copy" markdown || exit 1; \
+		if ! diff -u --label "$${role}README.md" --label "$${role}README.md (make docs)" \
+			"$${role}README.md" "$${copy}README.md"; then \
+			echo "berth: $${role}README.md is stale: run make docs" >&2; stale=1; \
+		fi; \
+	done; exit $$stale
 
 .PHONY: test-app
 test-app: setup ## Unit and Redis integration tests of the app, with coverage.
@@ -59,7 +109,8 @@ SCENARIOS ?= docker default release
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
-	$(BIN)/ansible-playbook playbooks/engine.yml
+	$(if $(filter 0,$(MAKELEVEL)),$(call say_sudo,installing the engine on))
+	$(BIN)/ansible-playbook playbooks/engine.yml $(BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: test-images
 test-images: ## Build the images Molecule's scenarios need (test hosts, registry, base images), skipping existing ones.
@@ -85,16 +136,18 @@ BASE_IMAGE ?=
 # The CA bundle pip trusts inside `docker build` (for TLS-intercepting proxies):
 # the host's bundle when there is one; `PIP_CA_BUNDLE=` builds without it.
 PIP_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
-# Where `make publish` pushes: host[:port][/path].
+## REGISTRY     Where `make publish` pushes: host[:port][/path].
 REGISTRY ?=
 
 .PHONY: base-images
 base-images: ## Build berth/debian, berth/python, berth/redis and berth/caddy from the Debian mirror.
-	images/base-images.sh
+	$(call say_docker_sudo,images/base-images.sh)
+	$(DOCKER_SUDO) images/base-images.sh
 
 .PHONY: image
 image: ## Build the app image flaskr:<git short SHA> and flaskr:latest.
-	IMAGE='$(IMAGE)' VERSION='$(VERSION)' BASE_IMAGE='$(BASE_IMAGE)' \
+	$(call say_docker_sudo,images/flaskr-image.sh)
+	$(DOCKER_SUDO) IMAGE='$(IMAGE)' VERSION='$(VERSION)' BASE_IMAGE='$(BASE_IMAGE)' \
 		PIP_CA_BUNDLE='$(PIP_CA_BUNDLE)' images/flaskr-image.sh
 
 .PHONY: publish
@@ -113,26 +166,29 @@ bench-image: setup image ## Image size, app-layer size and start-to-healthy time
 
 # --- Deploy ------------------------------------------------------------------
 
-# Which hosts: the inventory/ directory (this machine) or another inventory.
+## INVENTORY    Hosts to deploy to (default: inventory/, this machine).
 INVENTORY ?= inventory
 
 .PHONY: deploy
 deploy: setup ## Deploy VERSION (default: git short SHA) to INVENTORY (default: this machine).
 ifeq ($(INVENTORY),inventory)
+	$(call say_sudo,deploying to)
 	@# This machine needs no registry: give it an engine and build the images here.
 	$(MAKE) --no-print-directory engine base-images image
 endif
-	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION)
+	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: rollback
-rollback: setup ## Switch back to the previous release (or VERSION=...), with the same health gate.
+rollback: setup ## Switch back to the release before the live one (or the earlier VERSION=...), with the same health gate.
+	$(if $(LOCAL_BECOME),$(call say_sudo,rolling back on))
 	$(BIN)/ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
-		$(if $(filter command line,$(origin VERSION)),-e app_rollback_version=$(VERSION))
+		$(if $(filter command line,$(origin VERSION)),-e app_rollback_version=$(VERSION)) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: unlock
 unlock: setup ## Release a deploy lock left behind by a deploy that was killed.
-	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY)
+	$(if $(LOCAL_BECOME),$(call say_sudo,releasing the deploy lock on))
+	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: bench-redeploy
 bench-redeploy: setup engine base-images image ## Failed requests and lost posts during a redeploy: berth's swap against a plain recreate.
-	$(BIN)/python bench/redeploy.py --from-tag $(VERSION)
+	$(BIN)/python bench/redeploy.py --from-tag $(VERSION) -- $(ANSIBLE_ARGS)

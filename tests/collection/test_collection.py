@@ -13,7 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-ROLES = sorted(path.name for path in (ROOT / "roles").iterdir())
+ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if path.is_dir())
 
 
 def plain_environment(**settings):
