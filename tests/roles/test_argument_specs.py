@@ -3,8 +3,8 @@
 The specs are the single source of every variable's description and default
 (the role READMEs are generated from them: `make docs`), so for every role in
 roles/: each variable of defaults/main.yml is an option of the main entry
-point with the same default, every option that is not required has a default
-(and no required one has), and every option has a description. Values are
+point with the same default, every option is either required or has a
+default, and every option has a description. Values are
 compared as YAML loads them: a default with Jinja in it is the same string in
 both files.
 """
@@ -66,23 +66,15 @@ def test_every_default_is_a_main_option_with_that_default(role):
 
 
 @each_role
-def test_every_option_not_required_has_a_default(role):
-    without = [
+def test_every_option_is_either_required_or_has_a_default(role):
+    neither_or_both = [
         name
         for name, option in every_option(role)
-        if not option.get("required") and "default" not in option
+        if bool(option.get("required")) == ("default" in option)
     ]
-    assert not without, f"{role.name}: neither required nor with a default: {without}"
-
-
-@each_role
-def test_no_required_option_has_a_default(role):
-    both = [
-        name
-        for name, option in every_option(role)
-        if option.get("required") and "default" in option
-    ]
-    assert not both, f"{role.name}: required, yet with a default: {both}"
+    assert not neither_or_both, (
+        f"{role.name}: options required with a default, or neither: {neither_or_both}"
+    )
 
 
 @each_role
