@@ -112,9 +112,8 @@ def test_the_history_records_the_live_release_and_the_one_before(
     assert live["image"] == f"{settings['app_image']}:{versions[1]}"
     assert [earlier["version"] for earlier in recorded["previous"]] == [versions[0]]
     assert recorded["next"] is None
-    assert (
-        host.file(f"{settings['host_state_dir']}/state-format").content_string == "2\n"
-    )
+    state_format = host.file(f"{settings['host_state_dir']}/state-format")
+    assert state_format.content_string.strip() == "2"
 
 
 def test_the_proxy_serves_the_recorded_release(host, settings):
