@@ -4,13 +4,16 @@
 #   berth/molecule-systemd:SUITE      a host with systemd as PID 1 (bookworm, trixie)
 #   berth/molecule-plain:bookworm     a host without an init system
 #   berth/molecule-engine:bookworm    the systemd host with Debian's Docker engine
-#   berth/molecule-registry:bookworm  a registry the scenarios publish to
-# and the base images the deploys run (images/base-images.sh). Every scenario's
-# dependency step runs it, so `molecule test` works on a machine with none.
+#   berth/molecule-registry:bookworm  a registry the deploy scenarios publish to
+# and the base images the deploys run (images/base-images.sh). Each scenario's
+# dependency step runs it with the scenario's name, so that `molecule test`
+# works on a machine with none of them.
+# Usage: molecule/images/build.sh [docker | default | release | ...]   (none: all)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+scenario=${1:-all}
 
 build() {  # build IMAGE DIR [BUILD-ARG...]
     local image=$1 dir=$2
@@ -22,12 +25,20 @@ build() {  # build IMAGE DIR [BUILD-ARG...]
     docker build --quiet "${@/#/--build-arg=}" -t "$image" "$here/$dir" >/dev/null
 }
 
-"$root/images/base-images.sh"
-"$root/images/debian.sh" trixie
-for suite in bookworm trixie; do
-    build "berth/molecule-systemd:$suite" systemd "SUITE=$suite"
-done
-# One plain host is enough: the no-systemd code path does not vary by suite.
-build berth/molecule-plain:bookworm plain SUITE=bookworm
-build berth/molecule-engine:bookworm engine
-build berth/molecule-registry:bookworm registry
+"$root/images/debian.sh" bookworm
+build berth/molecule-systemd:bookworm systemd SUITE=bookworm
+
+# The engine's role, on hosts without an engine.
+if [ "$scenario" = docker ] || [ "$scenario" = all ]; then
+    "$root/images/debian.sh" trixie
+    build berth/molecule-systemd:trixie systemd SUITE=trixie
+    # One plain host image is enough: the no-systemd path does not vary by suite.
+    build berth/molecule-plain:bookworm plain SUITE=bookworm
+fi
+
+# The deploys, on a host with an engine, from a registry.
+if [ "$scenario" != docker ]; then
+    "$root/images/base-images.sh"
+    build berth/molecule-engine:bookworm engine
+    build berth/molecule-registry:bookworm registry
+fi
