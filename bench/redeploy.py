@@ -4,7 +4,8 @@
     make bench-redeploy        # or: .venv/bin/python bench/redeploy.py [--rate 50]
 
 On this machine (inventory/, loopback only), with the app image already built
-(make image): tags it as two versions, deploys the first with
+(make image): makes two releases of it (the second with one label more, so
+that its content differs, as a new version's would), deploys the first with
 playbooks/deploy.yml, then, under a steady load at the public port, deploys the
 second. As the baseline, a plain container runs the first version on its own
 loopback port and is recreated with the second under the same load. The load
@@ -128,8 +129,15 @@ def main():
     args = parser.parse_args()
 
     first, second = "bench-a", "bench-b"
-    for tag in (first, second):
-        sh("docker", "tag", f"{args.image}:{args.from_tag}", f"{args.image}:{tag}")
+    built = f"{args.image}:{args.from_tag}"
+    sh("docker", "tag", built, f"{args.image}:{first}")
+    # berth names a release by its image's content: the same image under
+    # another tag would be no new release to swap to.
+    sh(
+        "docker", "build", "--quiet", "--tag", f"{args.image}:{second}", "-",
+        input=f"FROM {built}\nLABEL org.berth.bench={second}\n",
+        text=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
 
     deploy(first, args.extra)
     rates = Rates(requests=args.rate, posts=args.post_rate)
