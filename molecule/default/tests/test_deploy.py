@@ -122,7 +122,8 @@ def test_the_proxy_serves_the_recorded_release(host, settings):
         f"{settings['host_state_dir']}/proxy/Caddyfile"
     ).content_string
     assert f"# release {live['id']}\n" in caddyfile
-    assert f"reverse_proxy {live['containers'][0]}:8080 " in caddyfile
+    port = settings["app_container_port"]
+    assert f"reverse_proxy {live['containers'][0]}:{port} " in caddyfile
 
 
 def test_redis_runs_healthy_on_the_private_network_only(host, settings):
@@ -153,8 +154,8 @@ def test_only_the_proxy_publishes_a_port(host, settings):
     app = inspect(host, releases(host, settings)[0])
     assert not app["HostConfig"]["PortBindings"]
     assert list(app["NetworkSettings"]["Networks"]) == [settings["host_network"]]
-    # The app is told its port (app_container_port, 8080 by default).
-    assert "PORT=8080" in app["Config"]["Env"]
+    # The app is told its port, and listens on it (the proxy serves it).
+    assert f"PORT={settings['app_container_port']}" in app["Config"]["Env"]
 
 
 def test_config_py_is_private_to_the_app_user(host, settings):
