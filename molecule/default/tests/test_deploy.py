@@ -94,7 +94,7 @@ def test_only_the_second_version_runs_and_it_is_healthy(host, settings, versions
     app = inspect(host, names[0])
     assert app["State"]["Status"] == "running"
     assert app["State"]["Health"]["Status"] == "healthy"
-    assert app["Config"]["Labels"]["berth.version"] == versions[1]
+    assert app["Config"]["Labels"]["berth.release"] == history(host, settings)["live"]["id"]
     # It runs the second build as pulled from the registry, by its ID.
     pulled = inspect(host, f"{settings['app_image']}:{versions[1]}")
     assert app["Image"] == pulled["Id"]
@@ -182,7 +182,7 @@ def test_no_secret_reaches_the_ansible_log(host, settings, secret_key):
     with open(log_path, encoding="utf-8") as log_file:
         log = log_file.read()
     # Every step logged here: the deploy ran twice, then the second version.
-    assert log.count("app : Write config.py]") >= 3
+    assert log.count("app : Write config.py from app_config_template]") >= 3
     redis_password = host.file(
         f"{settings['host_state_dir']}/redis-password"
     ).content_string
