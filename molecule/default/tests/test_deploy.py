@@ -94,7 +94,10 @@ def test_only_the_second_version_runs_and_it_is_healthy(host, settings, versions
     app = inspect(host, names[0])
     assert app["State"]["Status"] == "running"
     assert app["State"]["Health"]["Status"] == "healthy"
-    assert app["Config"]["Labels"]["berth.release"] == history(host, settings)["live"]["id"]
+    assert (
+        app["Config"]["Labels"]["berth.release"]
+        == history(host, settings)["live"]["id"]
+    )
     # It runs the second build as pulled from the registry, by its ID.
     pulled = inspect(host, f"{settings['app_image']}:{versions[1]}")
     assert app["Image"] == pulled["Id"]

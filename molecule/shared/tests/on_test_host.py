@@ -1,0 +1,65 @@
+"""Bench scripts run inside a test host while a deploy runs from this machine.
+
+The scenarios' verifiers import it (the verifier's PYTHONPATH has this
+directory): bench/load.py and bench/writes.py run on the test host, where the
+proxy's port is, and print what they saw when stopped.
+"""
+
+import json
+import time
+
+BENCH = "/opt/berth-bench"  # where bench/ is copied on the test host
+
+
+def copy_bench(host, root):
+    """Copy bench/load.py and bench/writes.py (which imports it) to the test host."""
+    for script in ("load.py", "writes.py"):
+        host.ansible(
+            "copy",
+            f"src={root}/bench/{script} dest={BENCH}/{script} mode=0644",
+            check=False,
+        )
+
+
+def stop_and_read(host, name):
+    """Stop a bench script started with its pid in /tmp/<name>.pid and return
+    the JSON it printed on stopping into /tmp/<name>.json."""
+    host.run("kill -TERM $(cat /tmp/%s.pid)", name)
+    out = f"/tmp/{name}.json"
+    for _ in range(60):
+        if host.file(out).content_string.strip():
+            break
+        time.sleep(0.5)
+    printed = host.file(out).content_string
+    assert printed.startswith("{"), f"{name}: {printed}"
+    return json.loads(printed)
+
+
+class OnTestHost:
+    """A bench script running inside the test host while the block runs.
+
+    Afterwards .figures holds the JSON it printed once stopped.
+    """
+
+    def __init__(self, host, name, command):
+        self.host, self.name, self.command = host, name, command
+
+    def __enter__(self):
+        self.host.check_output(
+            f"setsid nohup python3 {self.command} > /tmp/%s.json 2>&1 < /dev/null"
+            " & echo $! > /tmp/%s.pid",
+            self.name,
+            self.name,
+        )
+        time.sleep(2)  # a steady state before the change
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(2)  # and after it
+        self.figures = stop_and_read(self.host, self.name)
+
+
+def load(host, url, name, rate=50):
+    """bench/load.py: `rate` requests a second at url."""
+    command = f"{BENCH}/load.py {url} --rate {rate} --duration 300"
+    return OnTestHost(host, f"load-{name}", command)
