@@ -14,11 +14,10 @@ BENCH = "/opt/berth-bench"  # where bench/ is copied on the test host
 def copy_bench(host, root):
     """Copy bench/load.py and bench/writes.py (which imports it) to the test host."""
     for script in ("load.py", "writes.py"):
-        host.ansible(
-            "copy",
-            f"src={root}/bench/{script} dest={BENCH}/{script} mode=0644",
-            check=False,
+        copied = host.ansible(
+            "copy", f"src={root}/bench/{script} dest={BENCH}/ mode=0644", check=False
         )
+        assert not copied.get("failed"), copied
 
 
 def stop_and_read(host, name):
