@@ -10,6 +10,7 @@ failing migration. Names, paths and ports come from the inventory.
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -279,6 +280,15 @@ def test_a_deploy_with_nothing_new_changes_nothing_and_prints_no_secret(
 def snapshot(host, settings, paths):
     """What a deploy that fails early must leave as it was."""
     return containers(host, settings), host.file(paths["history"]).content_string
+
+
+def test_check_mode_shows_a_new_release_and_changes_nothing(host, settings, paths):
+    before = snapshot(host, settings, paths)
+    code, output = deploy("site-1", "--check", "--diff")
+    assert code == 0, output
+    assert re.search(r"changed: \[\S+\] => \(item=site-[0-9a-f]{12}-1\)", output)
+    assert snapshot(host, settings, paths) == before
+    assert_live(host, settings, paths, "site site-2-repushed")
 
 
 def test_a_wrong_registry_password_fails_before_any_change(
