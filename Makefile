@@ -11,8 +11,12 @@ BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-## VERSION      Release to build and deploy (default: the git short SHA).
-VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+## VERSION      Release to build and deploy (default: images/version.sh - the git short SHA, or <short sha>-dirty-<hash> of uncommitted changes).
+# Computed once, and only when not given: the sub-makes are passed it.
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell images/version.sh)
+DIRTY := $(findstring -dirty-,$(VERSION))
+endif
 ## ANSIBLE_ARGS Extra arguments for every ansible-playbook call, e.g. '--check --diff', -v, '--limit web1', --ask-vault-pass.
 ANSIBLE_ARGS ?=
 
@@ -31,6 +35,8 @@ DOCKER_SUDO = $(strip $(if $(NOT_ROOT),$(if $(shell docker info >/dev/null 2>&1 
 say_sudo = $(if $(NOT_ROOT),@echo 'berth: not root: $(1) this machine with sudo (become)')
 # $(call say_docker_sudo,SCRIPT): one line saying that SCRIPT runs through sudo.
 say_docker_sudo = $(if $(DOCKER_SUDO),@echo "berth: $$(id -un) cannot reach the Docker engine (docker info fails): running $(1) with sudo")
+# $(call say_dirty,DOING): one line saying that DOING builds uncommitted changes.
+say_dirty = $(if $(DIRTY),@echo 'berth: uncommitted changes in the working tree: $(1) them as $(VERSION) (commit them for a tag that names a commit)')
 
 .PHONY: help
 help: ## Show this list of targets and variables (in colour on a terminal).
@@ -146,7 +152,8 @@ base-images: ## Build berth/debian, berth/python, berth/redis and berth/caddy fr
 	$(DOCKER_SUDO) images/base-images.sh
 
 .PHONY: image
-image: ## Build the app image flaskr:<git short SHA> and flaskr:latest.
+image: ## Build the app image flaskr:<VERSION> and flaskr:latest.
+	$(call say_dirty,building)
 	$(call say_docker_sudo,images/flaskr-image.sh)
 	$(DOCKER_SUDO) IMAGE='$(IMAGE)' VERSION='$(VERSION)' BASE_IMAGE='$(BASE_IMAGE)' \
 		PIP_CA_BUNDLE='$(PIP_CA_BUNDLE)' images/flaskr-image.sh
@@ -154,7 +161,8 @@ image: ## Build the app image flaskr:<git short SHA> and flaskr:latest.
 .PHONY: publish
 publish: ## Push flaskr:<version> (and berth/redis, berth/caddy) to REGISTRY=host[:port][/path].
 	@test -n '$(REGISTRY)' || { echo 'berth: set REGISTRY=host[:port][/path], e.g. make publish REGISTRY=localhost:5000' >&2; exit 1; }
-	@$(MAKE) --no-print-directory image
+	$(call say_dirty,building and publishing)
+	@$(MAKE) --no-print-directory image VERSION='$(VERSION)'
 	IMAGE='$(IMAGE)' VERSION='$(VERSION)' REGISTRY='$(REGISTRY)' images/publish.sh
 
 .PHONY: test-image
@@ -171,11 +179,14 @@ bench-image: setup image ## Image size, app-layer size and start-to-healthy time
 INVENTORY ?= inventory
 
 .PHONY: deploy
-deploy: setup ## Deploy VERSION (default: git short SHA) to INVENTORY (default: this machine).
+deploy: setup ## Deploy VERSION (default: images/version.sh) to INVENTORY (default: this machine).
 ifeq ($(INVENTORY),inventory)
 	$(call say_sudo,deploying to)
+	$(call say_dirty,building and deploying)
 	@# This machine needs no registry: give it an engine and build the images here.
-	$(MAKE) --no-print-directory engine base-images image
+	$(MAKE) --no-print-directory engine base-images image VERSION='$(VERSION)'
+else
+	$(call say_dirty,deploying)
 endif
 	$(BIN)/ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e app_version=$(VERSION) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 

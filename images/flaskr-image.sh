@@ -8,12 +8,14 @@
 #                  proxies); staged as build/ca.crt for the builder stage only.
 #                  Empty: pip's own CA bundle.
 #   VERSION        the tag and the org.opencontainers.image.version label.
+#                  Empty: images/version.sh (the git short SHA, or a tag of
+#                  its own for uncommitted changes).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 image=${IMAGE:-flaskr}
-version=${VERSION:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}
+version=${VERSION:-$(images/version.sh)}
 official=python:3.12-slim
 fallback=berth/python:3.11-bookworm
 base=${BASE_IMAGE:-}
