@@ -110,8 +110,8 @@ test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 # Molecule scenarios `make test-molecule` runs, in order: the engine role
 # alone; the whole deploy (registry, new version, Redis restart); an app that
 # is not flaskr, from a registry with a password; upgrades and zero-downtime
-# releases (the previous berth's host upgraded under load, redeploys, broken
-# releases, rollbacks, a killed deploy, the deploy lock).
+# releases (the previous berth's host upgraded under load, redeploy, broken
+# release, uncommitted edits, rollbacks, a killed deploy, the deploy lock).
 SCENARIOS ?= docker default own-app release
 
 .PHONY: engine

@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -78,6 +80,74 @@ def make(target, *variables):
     return done.returncode, done.stdout + done.stderr
 
 
+class Clone:
+    """A clone of the project whose edits stay uncommitted, where make runs as
+    its user would run it: with the project's tools (.venv, which a clone has
+    not) and the clone's own roles (its ansible.cfg names them)."""
+
+    def __init__(self, path, image):
+        self.path, self.image = path, image
+        self.published = []
+
+    def edit(self, name, old, new):
+        path = os.path.join(self.path, name)
+        with open(path) as file:
+            text = file.read()
+        assert old in text, f"{name}: {old!r}"
+        with open(path, "w") as file:
+            file.write(text.replace(old, new, 1))
+
+    def version(self):
+        """The tag make gives a build of the clone as it is."""
+        return subprocess.check_output(
+            ["images/version.sh"], cwd=self.path, text=True
+        ).strip()
+
+    def make(self, target, *variables):
+        venv = os.path.join(ROOT, ".venv")
+        environment = dict(os.environ)
+        # As in a user's shell: no provisioner's path to this project's roles.
+        environment.pop("ANSIBLE_COLLECTIONS_PATH", None)
+        done = subprocess.run(
+            ["make", "--no-print-directory", "-o", f"{venv}/.installed", target,
+             f"VENV={venv}", f"IMAGE={self.image}", *variables],
+            cwd=self.path, env=environment, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
+        return done.returncode, done.stdout + done.stderr
+
+    def publish(self, registry):
+        self.published.append(self.version())
+        return self.make("publish", f"REGISTRY={registry}")
+
+
+@pytest.fixture
+def clone(settings, registry):
+    """A fresh clone in the scenario's directory. Afterwards the clone goes,
+    and so do the tags its builds left on this machine (the layers stay)."""
+    path = tempfile.mkdtemp(
+        prefix="clone-", dir=os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
+    )
+    subprocess.run(["git", "clone", "--quiet", ROOT, path], check=True)
+    # Built under a name of the scenario's, not over this machine's flaskr:latest;
+    # make publish pushes it as <registry>/flaskr all the same.
+    made = Clone(path, f"{settings['berth_molecule_prefix']}/flaskr")
+    yield made
+    shutil.rmtree(path)
+    tags = [f"{made.image}:latest"]
+    for version in made.published:
+        tags += [f"{made.image}:{version}", f"{registry}/flaskr:{version}"]
+    subprocess.run(["docker", "image", "rm", *tags], capture_output=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def registry(settings):
+    """The scenario's registry as this machine reaches it (prepare.yml)."""
+    name = f"{settings['berth_molecule_prefix']}-registry"
+    published = subprocess.check_output(["docker", "port", name, "5000"], text=True)
+    return published.split()[0]  # 127.0.0.1:<port chosen by Docker>
+
+
 def stop_and_read(host, name):
     """Stop a bench script started with its pid in /tmp/<name>.pid and return
     the JSON it printed on stopping into /tmp/<name>.json."""
@@ -132,14 +202,22 @@ def writes(host, settings):
     return OnTestHost(host, "writes", command)
 
 
-def views_of_index(host, settings):
-    """GET / on the test host (one more view) and return its counter."""
-    page = host.check_output(
+def index(host, settings):
+    """GET / on the test host (one more view) and return the page."""
+    return host.check_output(
         "python3 -c %s",
         "import urllib.request; print(urllib.request.urlopen("
         f"'{url(settings)}/', timeout=10).read().decode())",
     )
+
+
+def views(page):
     return int(COUNTER.search(page).group(1))
+
+
+def views_of_index(host, settings):
+    """GET / on the test host (one more view) and return its counter."""
+    return views(index(host, settings))
 
 
 def history(host, state):
@@ -195,8 +273,9 @@ def test_upgrade_from_the_previous_berth_kept_everything(
     key = host.file(state["secret_key"]).content_string
     recorded = host.file(f"{RECORDS}/secret-key.sha256").content_string.strip()
     assert hashlib.sha256(key.encode()).hexdigest() == recorded
-    # Its history became state format 2: the second release live, the first
-    # one kept for a rollback; its own files are gone.
+    # The history of state format 1, migrated to format 2 by the previous
+    # berth, is this berth's: the second release live, the first one kept for
+    # a rollback; the files of format 1 are gone.
     assert host.file(state["format"]).content_string.strip() == "2"
     assert_serving(host, settings, state, versions[1])
     assert earlier(host, state) == [versions[0]]
@@ -241,30 +320,96 @@ def test_broken_release_is_removed_while_the_live_one_serves(
     assert reads.figures["failed"] == 0, reads.figures
 
 
+UNCOMMITTED = "berth: uncommitted changes in the working tree: deploying them as "
+DIRTY_TAG = re.compile(r"^[0-9a-f]{7,}-dirty-[0-9a-f]{8}$")
+
+
+def test_uncommitted_edits_are_published_and_deployed_under_load(
+    host, settings, state, versions, clone, registry
+):
+    marker = "Built from uncommitted changes."
+    clone.edit(
+        "app/src/flaskr/templates/base.html", "</footer>", f"  {marker}\n</footer>"
+    )
+    version = clone.version()
+    code, output = clone.publish(registry)
+    assert code == 0, output
+    replaced = releases(host, settings)
+    before = views_of_index(host, settings)
+    with load(host, settings, "dirty") as reads, writes(host, settings) as posts:
+        code, output = clone.make("deploy", f"INVENTORY={INVENTORY}")
+    print(f"{version} deployed:", reads.figures, posts.figures)
+    assert code == 0, output
+    assert UNCOMMITTED + version in output
+    assert DIRTY_TAG.match(live(host, state)["version"]), live(host, state)
+    assert_serving(host, settings, state, version)
+    # The releases after it: the third, then the second (app_keep_releases 3).
+    assert earlier(host, state) == versions[:0:-1]
+    assert not set(replaced) & set(releases(host, settings))
+    assert reads.figures["sent"] > 200, reads.figures
+    assert reads.figures["failed"] == 0, reads.figures
+    assert posts.figures["created"] > 50, posts.figures
+    assert posts.figures["failed"] == 0, posts.figures
+    assert posts.figures["missing"] == [], posts.figures
+    page = index(host, settings)
+    assert marker in page
+    assert views(page) == before + reads.figures["sent"] + 2
+
+
+def test_a_broken_uncommitted_edit_goes_with_its_image_while_the_live_one_serves(
+    host, settings, state, versions, clone, registry
+):
+    before = live(host, state)
+    clone.edit(
+        "app/src/flaskr/__init__.py",
+        '    """Create and configure an instance of the app."""\n',
+        '    """Create and configure an instance of the app."""\n'
+        '    raise RuntimeError("broken uncommitted edit")\n',
+    )
+    broken = clone.version()
+    assert DIRTY_TAG.match(broken), broken
+    code, output = clone.publish(registry)
+    assert code == 0, output
+    with load(host, settings, "dirty-broken") as reads:
+        code, output = clone.make("deploy", f"INVENTORY={INVENTORY}")
+    print(f"{broken} refused:", reads.figures)
+    assert code != 0
+    assert UNCOMMITTED + broken in output
+    assert "did not become ready within 20 s" in output
+    assert "RuntimeError: broken uncommitted edit" in output  # its last log lines
+    assert_serving(host, settings, state, before["version"])
+    assert live(host, state)["id"] == before["id"]
+    assert earlier(host, state) == versions[:0:-1]
+    assert reads.figures["sent"] > 200, reads.figures
+    assert reads.figures["failed"] == 0, reads.figures
+    # No rollback can return to it: its tag left the host with it.
+    assert host.run("docker image inspect %s:%s", settings["app_image"], broken).rc != 0
+
+
 def test_make_rollback_twice_goes_back_two_releases(host, settings, state, versions):
-    for expected, left in ((versions[1], [versions[0]]), (versions[0], [])):
+    # From the uncommitted edits to the third release, then to the second.
+    for expected, left in ((versions[2], [versions[1]]), (versions[1], [])):
         with load(host, settings, "rollback") as reads:
             code, output = make("rollback")
         assert code == 0, output
         assert_serving(host, settings, state, expected)
         assert earlier(host, state) == left
         assert reads.figures["failed"] == 0, reads.figures
-    # The first release was recorded by the previous berth (by tag only): it
-    # runs that tag's image.
+    # The second release runs the very image it ran (by ID), its tag's.
     image = host.check_output(
         "docker inspect --format '{{.Image}}' %s", releases(host, settings)[0]
     )
     tagged = host.check_output(
         "docker image inspect --format '{{.Id}}' %s:%s",
         settings["app_image"],
-        versions[0],
+        versions[1],
     )
-    assert image == tagged
+    assert image == live(host, state)["image_id"] == tagged
 
     code, output = make("rollback")
     assert code != 0
     assert "No earlier release is kept on this host" in output
-    assert_serving(host, settings, state, versions[0])
+    assert_serving(host, settings, state, versions[1])
 
 
 def test_a_deploy_killed_after_the_switch_is_settled_by_the_next(
@@ -290,7 +435,7 @@ def test_a_deploy_killed_after_the_switch_is_settled_by_the_next(
     assert code == 0, output
     assert_serving(host, settings, state, versions[2])
     assert live(host, state)["id"] == recorded["next"]["live"]["id"]
-    assert earlier(host, state) == [versions[0]]
+    assert earlier(host, state) == [versions[1]]
     assert history(host, state)["next"] is None
 
 
