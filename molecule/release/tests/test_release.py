@@ -17,11 +17,12 @@ import subprocess
 import tempfile
 import time
 
+import on_test_host
 import pytest
+from on_test_host import BENCH, OnTestHost, stop_and_read
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-BENCH = "/opt/berth-bench"  # bench/ as prepare.yml copies it
 RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
 
@@ -148,52 +149,13 @@ def registry(settings):
     return published.split()[0]  # 127.0.0.1:<port chosen by Docker>
 
 
-def stop_and_read(host, name):
-    """Stop a bench script started with its pid in /tmp/<name>.pid and return
-    the JSON it printed on stopping into /tmp/<name>.json."""
-    host.run("kill -TERM $(cat /tmp/%s.pid)", name)
-    out = f"/tmp/{name}.json"
-    for _ in range(60):
-        if host.file(out).content_string.strip():
-            break
-        time.sleep(0.5)
-    printed = host.file(out).content_string
-    assert printed.startswith("{"), f"{name}: {printed}"
-    return json.loads(printed)
-
-
-class OnTestHost:
-    """A bench script running inside the test host while the block runs.
-
-    Afterwards .figures holds the JSON it printed once stopped.
-    """
-
-    def __init__(self, host, name, command):
-        self.host, self.name, self.command = host, name, command
-
-    def __enter__(self):
-        self.host.check_output(
-            f"setsid nohup python3 {self.command} > /tmp/%s.json 2>&1 < /dev/null"
-            " & echo $! > /tmp/%s.pid",
-            self.name,
-            self.name,
-        )
-        time.sleep(2)  # a steady state before the change
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(2)  # and after it
-        self.figures = stop_and_read(self.host, self.name)
-
-
 def url(settings):
     return f"http://127.0.0.1:{settings['app_published_port']}"
 
 
 def load(host, settings, name):
     """bench/load.py: 50 requests a second at the public port."""
-    command = f"{BENCH}/load.py {url(settings)}/ --rate 50 --duration 300"
-    return OnTestHost(host, f"load-{name}", command)
+    return on_test_host.load(host, f"{url(settings)}/", name)
 
 
 def writes(host, settings):
