@@ -229,6 +229,26 @@ def test_make_deploy_with_the_vault_layout_swaps_under_load(
     assert migrations.index("site site-1") < migrations.index("site site-2")
 
 
+def test_the_proxys_reloads_drop_no_connection(host, settings):
+    # Every switch is a reload: Caddy's new listening socket takes over from
+    # the old one, which hands over the connections queued on it.
+    proxy = settings["app_proxy_container_name"]
+    migrate = host.check_output(
+        "nsenter --target $(docker inspect --format '{{.State.Pid}}' %s) --net cat /proc/sys/net/ipv4/tcp_migrate_req",
+        proxy,
+    )
+    assert migrate == "1"
+    with load(host, url(settings), "reloads", rate=300) as reads:
+        for _ in range(60):
+            host.check_output(
+                "docker exec %s caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile --force",
+                proxy,
+            )
+    print("60 reloads:", reads.figures)
+    assert reads.figures["sent"] > 3000, reads.figures
+    assert reads.figures["failed"] == 0, reads.figures
+
+
 def test_a_repushed_tag_is_a_new_release_beside_the_live_one(host, settings, paths):
     before = assert_live(host, settings, paths, "site site-2")
     # The registry's port on this machine, and the push login prepare.yml made.

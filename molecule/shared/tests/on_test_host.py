@@ -56,6 +56,18 @@ class OnTestHost:
     def __exit__(self, *exc):
         time.sleep(2)  # and after it
         self.figures = stop_and_read(self.host, self.name)
+        if self.figures.get("failed"):
+            # Shown with the failing test: what the proxy and the engine saw.
+            print(self.host.run(DIAGNOSE).stdout)
+
+
+# The proxy's warnings and errors, and the engine's (its userland proxy
+# forwards the published port on loopback), of the last five minutes.
+DIAGNOSE = (
+    "for proxy in $(docker ps --quiet --filter label=berth.proxy); do"
+    ' docker logs --since 5m $proxy 2>&1 | grep -v \'"level":"info"\' | tail -n 30; done;'
+    " journalctl --unit docker --since -5min --no-pager 2>&1 | grep -iv 'level=info' | tail -n 30"
+)
 
 
 def load(host, url, name, rate=50):
