@@ -22,6 +22,9 @@ def create_app(test_config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
+        # Flask answers 413 to larger request bodies.
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        POSTS_PER_PAGE=10,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -18,6 +18,18 @@ from .db import get_db
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+MAX_USERNAME_LENGTH = 64
+# Long enough for any passphrase, short enough to hash cheaply.
+MAX_PASSWORD_LENGTH = 1024
+
+
+@bp.context_processor
+def length_limits():
+    return {
+        "max_username_length": MAX_USERNAME_LENGTH,
+        "max_password_length": MAX_PASSWORD_LENGTH,
+    }
+
 
 def login_required(view):
     """Redirect anonymous users to the login page."""
@@ -41,18 +53,26 @@ def load_logged_in_user():
     )
 
 
+def credentials_error(username, password):
+    """The message for a username or password out of bounds, or None."""
+    if not username:
+        return "Username is required."
+    if not password:
+        return "Password is required."
+    if len(username) > MAX_USERNAME_LENGTH:
+        return f"Username must be at most {MAX_USERNAME_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Password must be at most {MAX_PASSWORD_LENGTH:,} characters."
+    return None
+
+
 @bp.route("/register", methods=("GET", "POST"))
 def register():
     if request.method == "POST":
         username = request.form["username"]
         password = request.form["password"]
         db = get_db()
-        error = None
-
-        if not username:
-            error = "Username is required."
-        elif not password:
-            error = "Password is required."
+        error = credentials_error(username, password)
 
         if error is None:
             try:
@@ -76,17 +96,19 @@ def login():
     if request.method == "POST":
         username = request.form["username"]
         password = request.form["password"]
-        user = (
-            get_db()
-            .execute("SELECT * FROM user WHERE username = ?", (username,))
-            .fetchone()
-        )
-        error = None
+        # Bounds first: no hashing of a megabyte-long password.
+        error = credentials_error(username, password)
 
-        if user is None:
-            error = "Incorrect username."
-        elif not check_password_hash(user["password"], password):
-            error = "Incorrect password."
+        if error is None:
+            user = (
+                get_db()
+                .execute("SELECT * FROM user WHERE username = ?", (username,))
+                .fetchone()
+            )
+            if user is None:
+                error = "Incorrect username."
+            elif not check_password_hash(user["password"], password):
+                error = "Incorrect password."
 
         if error is None:
             session.clear()

@@ -1,6 +1,18 @@
 """The blog: list, create, update and delete posts."""
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+import math
+import re
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import abort
 
 from .auth import login_required
@@ -8,19 +20,38 @@ from .db import get_db
 
 bp = Blueprint("blog", __name__)
 
+MAX_TITLE_LENGTH = 200
+MAX_BODY_LENGTH = 20_000
+# No sign, no leading zero, and few enough digits for int().
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+
+
+@bp.context_processor
+def length_limits():
+    return {"max_title_length": MAX_TITLE_LENGTH, "max_body_length": MAX_BODY_LENGTH}
+
 
 @bp.route("/")
 def index():
-    posts = (
-        get_db()
-        .execute(
-            "SELECT p.id, title, body, created, author_id, username"
-            " FROM post p JOIN user u ON p.author_id = u.id"
-            " ORDER BY created DESC"
-        )
-        .fetchall()
+    db = get_db()
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    post_count = db.execute("SELECT COUNT(*) FROM post").fetchone()[0]
+    # An empty blog still has its first page.
+    page_count = max(1, math.ceil(post_count / per_page))
+    page = request.args.get("page", "1")
+    if not PAGE_NUMBER.fullmatch(page) or int(page) > page_count:
+        abort(404)
+    page = int(page)
+    posts = db.execute(
+        "SELECT p.id, title, body, created, author_id, username"
+        " FROM post p JOIN user u ON p.author_id = u.id"
+        # id breaks ties between posts of the same second, so pages never overlap.
+        " ORDER BY created DESC, p.id DESC LIMIT ? OFFSET ?",
+        (per_page, (page - 1) * per_page),
+    ).fetchall()
+    return render_template(
+        "blog/index.html", posts=posts, page=page, page_count=page_count
     )
-    return render_template("blog/index.html", posts=posts)
 
 
 def get_post(id, check_author=True):
@@ -45,10 +76,18 @@ def get_post(id, check_author=True):
 def read_post_form():
     """Return (title, body) from the form, or None after flashing the error."""
     title = request.form["title"]
+    body = request.form["body"]
     if not title:
-        flash("Title is required.")
-        return None
-    return title, request.form["body"]
+        error = "Title is required."
+    elif len(title) > MAX_TITLE_LENGTH:
+        error = f"Title must be at most {MAX_TITLE_LENGTH} characters."
+    # Browsers count a line break as one character but send two.
+    elif len(body.replace("\r\n", "\n")) > MAX_BODY_LENGTH:
+        error = f"Body must be at most {MAX_BODY_LENGTH:,} characters."
+    else:
+        return title, body
+    flash(error)
+    return None
 
 
 @bp.route("/create", methods=("GET", "POST"))
