@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -21,6 +22,10 @@ def test_server_settings_defaults():
         "port": 8080,
         "threads": 4,
         "ident": "flaskr",
+        "max_request_body_size": 1024 * 1024,
+        "max_request_header_size": 64 * 1024,
+        "connection_limit": 100,
+        "channel_timeout": 30,
     }
 
 
@@ -31,13 +36,41 @@ def test_server_settings_from_environment():
             "PORT": "9000",
             "FLASKR_THREADS": "8",
             "FLASKR_TRUSTED_PROXY": "172.18.0.2",
+            "FLASKR_MAX_REQUEST_BODY_SIZE": "2048",
+            "FLASKR_MAX_REQUEST_HEADER_SIZE": "4096",
+            "FLASKR_CONNECTION_LIMIT": "10",
+            "FLASKR_CHANNEL_TIMEOUT": "5",
         }
     )
     assert settings["host"] == "127.0.0.1"
     assert settings["port"] == 9000
     assert settings["threads"] == 8
+    assert settings["max_request_body_size"] == 2048
+    assert settings["max_request_header_size"] == 4096
+    assert settings["connection_limit"] == 10
+    assert settings["channel_timeout"] == 5
     assert settings["trusted_proxy"] == "172.18.0.2"
     assert "x-forwarded-proto" in settings["trusted_proxy_headers"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    (
+        ("PORT", "http"),
+        ("PORT", "70000"),
+        ("FLASKR_THREADS", "0"),
+        ("FLASKR_MAX_REQUEST_BODY_SIZE", "1M"),
+        ("FLASKR_MAX_REQUEST_HEADER_SIZE", "-1"),
+        ("FLASKR_CONNECTION_LIMIT", ""),
+        ("FLASKR_CHANNEL_TIMEOUT", "2.5"),
+    ),
+)
+def test_bad_setting_stops_start_naming_the_variable(name, value):
+    with pytest.raises(SystemExit) as exit:
+        serve.server_settings({name: value})
+
+    assert str(exit.value.code).startswith(f"flaskr-serve: {name} must be a whole")
+    assert repr(value) in str(exit.value.code)
 
 
 @pytest.fixture
@@ -118,3 +151,41 @@ def test_console_script_end_to_end(instance):
     assert process.returncode == 0
     assert f"Serving on http://127.0.0.1:{port}" in output
     assert '"GET /readyz" 200' in output
+
+
+@pytest.fixture
+def start_server(instance):
+    """Start flaskr-serve in a child process with extra environment; return
+    its base URL once it answers. Every server started is stopped after."""
+    script = os.path.join(os.path.dirname(sys.executable), "flaskr-serve")
+    processes = []
+
+    def start(**environ):
+        port = free_port()
+        env = {**os.environ, "FLASKR_HOST": "127.0.0.1", "PORT": str(port), **environ}
+        processes.append(subprocess.Popen([script], env=env, stdout=subprocess.DEVNULL))
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def post(url, body, headers=()):
+    request = urllib.request.Request(url, data=body, headers=dict(headers))
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_waitress_refuses_an_oversized_body(start_server):
+    url = start_server(FLASKR_MAX_REQUEST_BODY_SIZE="1000") + "/auth/login"
+
+    status, body = post(url, b"x" * 1000)
+
+    assert status == 413
+    assert b"exceeds max_body of 1000" in body

@@ -14,14 +14,34 @@ PLACEHOLDER_SECRET_KEY = "dev"
 log = logging.getLogger("flaskr.access")
 
 
+def whole_number(environ, name, default, maximum=None):
+    """environ[name] as a positive integer, or exit with a message naming it."""
+    value = environ.get(name, str(default))
+    number = int(value) if value.isascii() and value.isdigit() else 0
+    if number < 1 or (maximum is not None and number > maximum):
+        bounds = f"from 1 to {maximum}" if maximum else "of 1 or more"
+        sys.exit(f"flaskr-serve: {name} must be a whole number {bounds}, not {value!r}")
+    return number
+
+
 def server_settings(environ):
     """waitress settings from the environment: PORT, as container platforms
     name it, and FLASKR_* for the rest."""
     settings = {
         "host": environ.get("FLASKR_HOST", "0.0.0.0"),
-        "port": int(environ.get("PORT", "8080")),
-        "threads": int(environ.get("FLASKR_THREADS", "4")),
+        "port": whole_number(environ, "PORT", 8080, maximum=65535),
+        "threads": whole_number(environ, "FLASKR_THREADS", 4),
         "ident": "flaskr",
+        # waitress answers 413 to a body of this many bytes or more.
+        "max_request_body_size": whole_number(
+            environ, "FLASKR_MAX_REQUEST_BODY_SIZE", 1024 * 1024
+        ),
+        "max_request_header_size": whole_number(
+            environ, "FLASKR_MAX_REQUEST_HEADER_SIZE", 64 * 1024
+        ),
+        "connection_limit": whole_number(environ, "FLASKR_CONNECTION_LIMIT", 100),
+        # Seconds an idle connection is kept: slow clients cannot hold them all.
+        "channel_timeout": whole_number(environ, "FLASKR_CHANNEL_TIMEOUT", 30),
     }
     if proxy := environ.get("FLASKR_TRUSTED_PROXY"):
         settings["trusted_proxy"] = proxy
