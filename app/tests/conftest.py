@@ -1,7 +1,9 @@
+import functools
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -140,8 +142,40 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture
-def redis_app(make_app, redis_server):
-    """The app with its counter on the real Redis, emptied first."""
+def make_redis_app(make_app, redis_server):
+    """Build test apps on the real Redis, emptied first."""
     with redis.Redis.from_url(redis_server.url) as client:
         client.flushdb()
-    return make_app(REDIS_URL=redis_server.url)
+    return functools.partial(make_app, REDIS_URL=redis_server.url)
+
+
+@pytest.fixture
+def redis_app(make_redis_app):
+    """The app with its counter on the real Redis, emptied first."""
+    return make_redis_app()
+
+
+@pytest.fixture
+def silent_redis():
+    """A TCP server that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        accepted = []
+        stop = threading.Event()
+
+        def accept():
+            listener.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    accepted.append(listener.accept()[0])
+                except TimeoutError:
+                    continue
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()

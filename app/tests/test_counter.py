@@ -2,11 +2,7 @@
 
 import logging
 import re
-import socket
-import threading
 import time
-
-import pytest
 
 COUNTER = re.compile(rb"This page has been seen (\d+) times\.")
 UNAVAILABLE = b"The page counter is unavailable right now."
@@ -51,32 +47,6 @@ def test_counter_survives_redis_going_away_and_coming_back(redis_app, redis_serv
     # The server came back empty (no persistence in tests); counting resumes.
     assert views(client.get("/")) == 1
     assert views(client.get("/")) == 2
-
-
-@pytest.fixture
-def silent_redis():
-    """A TCP server that accepts connections and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        accepted = []
-        stop = threading.Event()
-
-        def accept():
-            listener.settimeout(0.1)
-            while not stop.is_set():
-                try:
-                    accepted.append(listener.accept()[0])
-                except TimeoutError:
-                    continue
-
-        thread = threading.Thread(target=accept)
-        thread.start()
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
 
 
 def test_hung_redis_costs_a_request_little(make_app, silent_redis):

@@ -8,9 +8,11 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
+import redis
 from conftest import free_port
 
 from flaskr import serve
@@ -189,3 +191,22 @@ def test_waitress_refuses_an_oversized_body(start_server):
 
     assert status == 413
     assert b"exceeds max_body of 1000" in body
+
+
+def test_rate_limit_counts_each_client_behind_the_proxy(
+    instance, start_server, redis_server
+):
+    # flaskr-serve as deployed: limits on, behind a trusted proxy.
+    with (instance / "config.py").open("a") as config:
+        config.write("WTF_CSRF_ENABLED = False\n")
+        config.write("AUTH_RATE_LIMIT_PER_ADDRESS = '2 per minute'\n")
+    with redis.Redis.from_url(redis_server.url) as r:
+        r.flushdb()
+    url = start_server(FLASKR_TRUSTED_PROXY="127.0.0.1") + "/auth/login"
+
+    def login_from(address, username):
+        form = urllib.parse.urlencode({"username": username, "password": "x"})
+        return post(url, form.encode(), {"X-Forwarded-For": address})[0]
+
+    assert [login_from("192.0.2.1", f"user{n}") for n in range(3)] == [200, 200, 429]
+    assert login_from("192.0.2.2", "user3") == 200

@@ -25,6 +25,8 @@ def create_app(test_config=None):
         # Flask answers 413 to larger request bodies.
         MAX_CONTENT_LENGTH=1024 * 1024,
         POSTS_PER_PAGE=10,
+        AUTH_RATE_LIMIT_PER_ADDRESS="10 per minute",
+        AUTH_RATE_LIMIT_PER_USERNAME="5 per minute",
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -32,6 +34,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     # The tutorial's tests post forms without tokens.
     app.config.setdefault("WTF_CSRF_ENABLED", not app.testing)
+    app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
 
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -39,7 +42,7 @@ def create_app(test_config=None):
     def hello():
         return "Hello, World!"
 
-    from . import auth, blog, counter, db, health
+    from . import auth, blog, counter, db, health, ratelimit
 
     csrf.init_app(app)
     db.init_app(app)
@@ -47,6 +50,8 @@ def create_app(test_config=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(blog.bp)
     app.register_blueprint(health.bp)
+    # After the blueprints, so that a refused request still knows its user.
+    ratelimit.init_app(app)
     app.add_url_rule("/", endpoint="index")
 
     return app
