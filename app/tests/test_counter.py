@@ -4,6 +4,9 @@ import logging
 import re
 import time
 
+import redis
+from flask import render_template
+
 COUNTER = re.compile(rb"This page has been seen (\d+) times\.")
 UNAVAILABLE = b"The page counter is unavailable right now."
 
@@ -20,6 +23,40 @@ def test_counter_increments_per_page(redis_app):
     assert [views(client.get("/")) for _ in range(3)] == [1, 2, 3]
     assert views(client.get("/auth/login")) == 1
     assert views(client.get("/")) == 4
+
+
+def test_one_page_is_one_key_however_its_url_is_spelled(redis_app, redis_server):
+    client = redis_app.test_client()
+    client.post("/auth/login", data={"username": "test", "password": "test"})
+
+    seen = [views(client.get(path)) for path in ("/1/update", "/01/update")]
+    seen.append(views(client.get("/0001/update")))
+
+    assert seen == [1, 2, 3]
+    with redis.Redis.from_url(redis_server.url) as r:
+        assert r.keys("flaskr:views:*") == [b"flaskr:views:/1/update"]
+
+
+def test_counts_kept_under_earlier_keys_go_on(redis_app, redis_server):
+    with redis.Redis.from_url(redis_server.url) as r:
+        r.set("flaskr:views:/", 41)
+        r.set("flaskr:views:/auth/login", 7)
+    client = redis_app.test_client()
+
+    assert views(client.get("/?page=1")) == 42
+    assert views(client.get("/auth/login")) == 8
+
+
+def test_a_path_that_matched_no_route_makes_no_key(redis_app, redis_server):
+    # A page for unknown paths that shows the counter, as a site might add.
+    redis_app.register_error_handler(404, lambda e: (render_template("base.html"), 404))
+    client = redis_app.test_client()
+
+    response = client.get("/no/such/page")
+
+    assert response.status_code == 404
+    with redis.Redis.from_url(redis_server.url) as r:
+        assert r.keys("flaskr:views:*") == []
 
 
 def test_page_renders_without_redis(client, caplog):

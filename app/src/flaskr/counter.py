@@ -1,7 +1,7 @@
 """Page-view counter in Redis that never takes a page down with it."""
 
 import redis
-from flask import current_app, request
+from flask import current_app, request, url_for
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -17,15 +17,21 @@ def init_app(app):
         socket_timeout=TIMEOUT,
         retry=Retry(NoBackoff(), 0),
     )
-    app.context_processor(lambda: {"page_views": count_view(request.path)})
+    app.context_processor(lambda: {"page_views": count_view()})
 
 
 def get_redis():
     return current_app.extensions["redis"]
 
 
-def count_view(path):
-    """Count one view of path; return the total, or None if Redis is down."""
+def count_view():
+    """Count one view of the page this request matched; return the total, or
+    None if it matched none or Redis is down."""
+    if request.url_rule is None:
+        # Counting any path asked for would let anyone fill Redis with keys.
+        return None
+    # The route's own URL for its arguments: /02/update counts as /2/update.
+    path = url_for(request.endpoint, **request.view_args)
     try:
         return get_redis().incr(KEY_PREFIX + path)
     except redis.RedisError as e:
