@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import urllib.request
 import pytest
 import redis
 from conftest import free_port
+from werkzeug.test import Client
 
 from flaskr import serve
 
@@ -73,6 +75,47 @@ def test_bad_setting_stops_start_naming_the_variable(name, value):
 
     assert str(exit.value.code).startswith(f"flaskr-serve: {name} must be a whole")
     assert repr(value) in str(exit.value.code)
+
+
+def logged_line(app, caplog, path, method="GET", client="192.0.2.1"):
+    """The access log's line for one request to app through serve.access_log."""
+    caplog.set_level(logging.INFO, logger="flaskr.access")
+    Client(serve.access_log(app)).open(
+        path, method=method, environ_base={"REMOTE_ADDR": client}
+    )
+    (record,) = [r for r in caplog.records if r.name == "flaskr.access"]
+    return record.getMessage()
+
+
+def test_access_log_line(app, caplog):
+    line = logged_line(app, caplog, "/hello")
+    assert re.fullmatch(r'192\.0\.2\.1 "GET /hello" 200 [0-9.]+ms', line)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "client", "logged"),
+    (
+        # %0a is a newline in PATH_INFO: the rest would be a line of its own.
+        (
+            '/x%0a203.0.113.9 "GET /admin" 200 1.0ms',
+            "GET",
+            "192.0.2.1",
+            '"GET /x\\x0a203.0.113.9 \\x22GET /admin\\x22 200 1.0ms"',
+        ),
+        ("/a%22%5c%0d%09%7f", "GET", "192.0.2.1", '"GET /a\\x22\\x5c\\x0d\\x09\\x7f"'),
+        ("/caf%C3%A9", "GET", "192.0.2.1", '"GET /caf\\xc3\\xa9"'),
+        ("/", 'GET" 200', "192.0.2.1", '"GET\\x22 200 /"'),
+        ("/", "GET", '192.0.2.1 "GET /', '192.0.2.1 \\x22GET / "GET /"'),
+    ),
+)
+def test_access_log_escapes_what_could_forge_a_line_or_field(
+    app, caplog, path, method, client, logged
+):
+    line = logged_line(app, caplog, path, method, client)
+
+    assert logged in line
+    assert line.isprintable()
+    assert line.count('"') == 2
 
 
 @pytest.fixture
@@ -146,6 +189,8 @@ def test_console_script_end_to_end(instance):
     try:
         status, body = wait_for(f"http://127.0.0.1:{port}/readyz")
         assert (status, body) == (200, b'{"status":"ready"}\n')
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/%0aforged", timeout=5)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=10)
@@ -153,6 +198,7 @@ def test_console_script_end_to_end(instance):
     assert process.returncode == 0
     assert f"Serving on http://127.0.0.1:{port}" in output
     assert '"GET /readyz" 200' in output
+    assert '"GET /\\x0aforged" 404' in output
 
 
 @pytest.fixture

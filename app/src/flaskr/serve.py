@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -12,6 +13,9 @@ from . import create_app
 
 PLACEHOLDER_SECRET_KEY = "dev"
 log = logging.getLogger("flaskr.access")
+# Quotes, backslashes and all but printable ASCII: what could forge a line or
+# a field of the access log.
+UNSAFE_IN_LOG = re.compile(r'[^\x20-\x7e]|["\\]')
 
 
 def whole_number(environ, name, default, maximum=None):
@@ -52,6 +56,11 @@ def server_settings(environ):
     return settings
 
 
+def escaped(field):
+    """field with each UNSAFE_IN_LOG character as \\xHH, as nginx logs them."""
+    return UNSAFE_IN_LOG.sub(lambda match: f"\\x{ord(match[0]):02x}", field)
+
+
 def access_log(wsgi_app):
     """Log one line per request: client, method, path, status, duration."""
 
@@ -68,9 +77,9 @@ def access_log(wsgi_app):
         finally:
             log.info(
                 '%s "%s %s" %s %.1fms',
-                environ.get("REMOTE_ADDR", "-"),
-                environ["REQUEST_METHOD"],
-                environ.get("PATH_INFO", "/"),
+                escaped(environ.get("REMOTE_ADDR", "-")),
+                escaped(environ["REQUEST_METHOD"]),
+                escaped(environ.get("PATH_INFO", "/")),
                 status[0] if status else "-",
                 (time.monotonic() - started) * 1000,
             )
