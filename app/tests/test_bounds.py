@@ -79,6 +79,14 @@ def test_forms_carry_the_limits(client, auth, path, limits):
         assert limit in page
 
 
+@pytest.mark.parametrize(
+    "path", ("/99999999999999999999/update", "/99999999999999999999/delete")
+)
+def test_post_id_past_sqlite_integers_is_not_found(client, auth, path):
+    auth.login()
+    assert client.post(path).status_code == 404
+
+
 TITLE = re.compile(rb"<h1>post (\d+)</h1>")
 
 

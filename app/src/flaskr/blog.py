@@ -22,6 +22,7 @@ bp = Blueprint("blog", __name__)
 
 MAX_TITLE_LENGTH = 200
 MAX_BODY_LENGTH = 20_000
+MAX_SQLITE_INTEGER = 2**63 - 1
 # No sign, no leading zero, and few enough digits for int().
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
@@ -56,6 +57,9 @@ def index():
 
 def get_post(id, check_author=True):
     """Return the post, or abort with 404 if missing, 403 if not the author's."""
+    # Past SQLite's largest integer no post exists, and the query would fail.
+    if id > MAX_SQLITE_INTEGER:
+        abort(404, f"Post id {id} doesn't exist.")
     post = (
         get_db()
         .execute(
