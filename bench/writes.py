@@ -5,9 +5,9 @@
 
 Registers a user of its own, logs in and creates a post --rate times a second
 until --duration seconds have passed or SIGTERM/SIGINT arrives. Then reads the
-index once and prints, as JSON, {"created", "failed", "missing", "errors"}:
-the posts the app accepted, the attempts that failed, and the accepted posts
-the index does not show. Standard library and bench/load.py only, so the two
+index, every page of it, and prints, as JSON, {"created", "failed", "missing",
+"errors", "index_pages"}: the posts the app accepted, the attempts that failed,
+the accepted posts the index does not show, and the pages it read. Standard library and bench/load.py only, so the two
 also run inside a test host. Send it only to loopback or to a test host of
 your own.
 """
@@ -28,6 +28,7 @@ from http.cookiejar import CookieJar
 from load import failure, paced  # bench/load.py, beside this script
 
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+NEXT_PAGE = re.compile(r'<a rel="next" href="([^"]+)"')
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -67,6 +68,13 @@ class Blog:
         if self.submit("/auth/login", username=username, password=password) != "/":
             raise SystemExit(f"writes.py: could not log in as {username}")
 
+    def read_index(self):
+        """Every page of the index, following its rel="next" links."""
+        pages = [html.unescape(self.read("/"))]
+        while link := NEXT_PAGE.search(pages[-1]):
+            pages.append(html.unescape(self.read(link.group(1))))
+        return pages
+
     def create_post(self, title):
         return self.submit("/create", title=title, body="Written under load.") == "/"
 
@@ -96,13 +104,15 @@ def main(argv=None):
     blog = Blog(args.base_url, args.timeout)
     blog.sign_up(writer, password=writer)
     created, errors = write(blog, writer, args.rate, args.duration)
-    index = html.unescape(blog.read("/"))
+    pages = blog.read_index()
+    index = "".join(pages)
     json.dump(
         {
             "created": len(created),
             "failed": sum(errors.values()),
             "missing": [title for title in created if f"<h1>{title}</h1>" not in index],
             "errors": dict(errors),
+            "index_pages": len(pages),
         },
         sys.stdout,
     )
