@@ -129,12 +129,14 @@ def test_the_proxy_serves_the_recorded_release(host, settings):
     assert f"reverse_proxy {live['containers'][0]}:{port} " in caddyfile
 
 
-def test_redis_runs_healthy_on_the_private_network_only(host, settings):
+def test_redis_runs_healthy_on_its_own_network_only(host, settings):
     redis = inspect(host, settings["redis_container_name"])
     assert redis["State"]["Status"] == "running"
     assert redis["State"]["Health"]["Status"] == "healthy"
     assert redis["Config"]["Image"] == settings["redis_image"]
-    assert list(redis["NetworkSettings"]["Networks"]) == [settings["host_network"]]
+    assert list(redis["NetworkSettings"]["Networks"]) == [
+        settings["host_redis_network"]
+    ]
     # No host port: neither asked for nor bound.
     assert not redis["HostConfig"]["PortBindings"]
     assert all(not bound for bound in redis["NetworkSettings"]["Ports"].values())
@@ -156,7 +158,9 @@ def test_only_the_proxy_publishes_a_port(host, settings):
     assert published == str(settings["app_published_port"])
     app = inspect(host, releases(host, settings)[0])
     assert not app["HostConfig"]["PortBindings"]
-    assert list(app["NetworkSettings"]["Networks"]) == [settings["host_network"]]
+    assert sorted(app["NetworkSettings"]["Networks"]) == sorted(
+        [settings["host_network"], settings["host_redis_network"]]
+    )
     # The app is told its port, and listens on it (the proxy serves it).
     assert f"PORT={settings['app_container_port']}" in app["Config"]["Env"]
 

@@ -12,8 +12,9 @@ BENCH = "/opt/berth-bench"  # where bench/ is copied on the test host
 
 
 def copy_bench(host, root):
-    """Copy bench/load.py and bench/writes.py (which imports it) to the test host."""
-    for script in ("load.py", "writes.py"):
+    """Copy bench/load.py, writes.py (which imports it) and abuse.py to the
+    test host."""
+    for script in ("load.py", "writes.py", "abuse.py"):
         copied = host.ansible(
             "copy", f"src={root}/bench/{script} dest={BENCH}/ mode=0644", check=False
         )
