@@ -464,6 +464,14 @@ def test_the_kept_releases_images_stay(host, settings, state):
     assert all("image" in release for release in kept)  # none from format 1 left
 
 
+def handlers_in(route):
+    """Every handler of a route of Caddy's JSON configuration, however nested."""
+    for handler in route.get("handle", []):
+        yield handler
+        for inner in handler.get("routes", []):
+            yield from handlers_in(inner)
+
+
 def test_a_domain_gets_https_with_automatic_certificates(host, settings):
     # The proxy's configuration for app_domain, as the role's template renders
     # it for a release, read by the proxy image itself (adapting needs no
@@ -474,6 +482,10 @@ def test_a_domain_gets_https_with_automatic_certificates(host, settings):
         "app_domain": "blog.example.com",
         "app_acme_email": "ops@example.com",
         "app_container_port": 8080,
+        "app_request_header_timeout": "10s",
+        "app_request_body_timeout": "30s",
+        "app_security_headers": {"X-Frame-Options": "DENY"},
+        "__app_max_body_bytes": 1048576,
         "release": {
             "id": "0123456789ab",
             "version": "v1",
@@ -501,8 +513,11 @@ def test_a_domain_gets_https_with_automatic_certificates(host, settings):
     assert server["listen"] == [":443"]
     route = server["routes"][0]
     assert route["match"] == [{"host": ["blog.example.com"]}]
-    upstreams = route["handle"][0]["routes"][0]["handle"][0]["upstreams"]
+    handlers = {handler["handler"]: handler for handler in handlers_in(route)}
+    upstreams = handlers["reverse_proxy"]["upstreams"]
     assert upstreams == [{"dial": "a-1:8080"}, {"dial": "a-2:8080"}]
+    assert handlers["headers"]["response"]["set"]["X-Frame-Options"] == ["DENY"]
+    assert handlers["request_body"]["max_size"] == 1048576
     policy = adapted["apps"]["tls"]["automation"]["policies"][0]
     assert policy["subjects"] == ["blog.example.com"]
     assert {"module": "acme", "email": "ops@example.com"} in policy["issuers"]
