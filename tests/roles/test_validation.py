@@ -1,9 +1,12 @@
-"""A wrong value of the app's container contract fails the deploy before any
-change, with a message that names the variable.
+"""The validation, checked fast on this machine, with no Docker: valid values
+of every kind pass, a wrong value of the container contract fails naming the
+variable, and config.py.j2 writes any value as a Python literal.
 
-Each case runs playbooks/deploy.yml against this machine as a host of group
-"app", with --check: the validation runs first, so no Docker is needed and
-nothing is touched even if it did not stop the run.
+The deploy runs as playbooks/deploy.yml, with --check, against this machine
+as hosts of group "app": one host per case, in one run. The validation runs
+first, so nothing is touched even if it did not stop a case. (Bad values that
+could break a host are tried on a deployed one: molecule/default's verifier,
+tests/test_bad_inventories.py.)
 """
 
 import json
@@ -13,8 +16,36 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).parents[2]
+ENV = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+
+# The deploy lock's first task (role : name): a case that ran it got past the
+# validation.
+LOCK = "Create the state directory"
+
+# Unusual values that are all valid; this host must pass the validation.
+VALID = {
+    "app_image": "registry.example.com:5000/team/flaskr",
+    "redis_image": "redis@sha256:" + "0" * 64,
+    "app_domain": "example.com",
+    "app_acme_email": "ops+berth@example.com",
+    "app_hostnames": ["localhost", "web_1.internal", "127.0.0.1", "::1", "fe80::1"],
+    "app_max_body_size": "512k",
+    "app_request_header_timeout": "500ms",
+    "app_request_body_timeout": "1m",
+    "app_security_headers": {"Permissions-Policy": "camera=(), microphone=()"},
+    "app_auth_rate_limit_per_address": "10/minute;100 per day",
+    "app_auth_rate_limit_per_username": "5 per 2 hours",
+    "app_config": {"PERMANENT_SESSION_LIFETIME": 86400, "FEATURES": {"a": [1, True]}},
+    "app_volumes": ["uploads:/uploads", "/srv/berth-media:/media:ro"],
+    "app_drain_seconds": 0,
+    "app_keep_releases": "2",
+    "app_tmpfs_size": "255m",
+    "redis_maxmemory": "255MB",
+    "docker_users": ["deploy"],
+}
 
 # (extra variables, what the message must say)
 CASES = {
@@ -62,28 +93,116 @@ CASES = {
 }
 
 
+def host_name(case):
+    return "-".join(case.replace("_", "-").split())
+
+
+def messages(result):
+    """Every failure message in a task's result, its loop's items' too."""
+    found = [result["msg"]] if result.get("failed") and "msg" in result else []
+    for item in result.get("results", []):
+        found += messages(item)
+    return found
+
+
 @pytest.fixture(scope="module")
-def inventory(tmp_path_factory):
-    path = tmp_path_factory.mktemp("inventory") / "hosts.yml"
-    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    path.write_text(json.dumps({"app": {"hosts": {"validated": host}}}))
-    return path
-
-
-@pytest.mark.parametrize("extra, message", CASES.values(), ids=CASES.keys())
-def test_a_wrong_value_fails_naming_the_variable(inventory, extra, message):
+def run(tmp_path_factory):
+    """One deploy --check with the valid host and every case: each host's
+    results by task name, and its failure messages."""
+    tmp = tmp_path_factory.mktemp("validation")
+    # The valid host's state directory is a file: the lock's first task fails
+    # on it, so the run stops right after the validation.
+    (tmp / "not-a-directory").touch()
+    local = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+    }
+    hosts = {
+        "valid": {**local, **VALID, "host_state_dir": str(tmp / "not-a-directory")}
+    }
+    hosts |= {
+        host_name(case): {**local, **variables}
+        for case, (variables, _) in CASES.items()
+    }
+    inventory = {"app": {"hosts": hosts, "vars": {"app_version": "1.0"}}}
+    (tmp / "hosts.yml").write_text(yaml.safe_dump(inventory))
     done = subprocess.run(
         [
             "ansible-playbook", "playbooks/deploy.yml", "--check",
-            "-i", str(inventory), "-e", "app_version=1.0", "-e", json.dumps(extra),
+            "-i", str(tmp / "hosts.yml"), "--forks", str(len(hosts)),
         ],
-        cwd=ROOT, env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+        cwd=ROOT, env={**ENV, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    output = " ".join((done.stdout + done.stderr).split())
-    assert done.returncode != 0, output
-    assert message in output, output
-    # It stopped in the validation: not even the deploy lock's first task ran.
-    first = "Create the state directory"
-    assert f"- name: {first}\n" in (ROOT / "roles/host/tasks/lock.yml").read_text()
-    assert f"berth.deploy.host : {first}" not in output, output
+    try:
+        output = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(done.stdout[-3000:] + done.stderr[-3000:])
+    tasks = {name: {} for name in hosts}
+    for play in output["plays"]:
+        for task in play["tasks"]:
+            for name, result in task["hosts"].items():
+                tasks[name].setdefault(task["task"]["name"], []).append(result)
+    return {
+        name: (
+            ran,
+            [m for results in ran.values() for r in results for m in messages(r)],
+        )
+        for name, ran in tasks.items()
+    }
+
+
+def reached_the_lock(ran):
+    return any(task.endswith(LOCK) for task in ran)
+
+
+def test_valid_values_pass_the_validation(run):
+    ran, failed = run["valid"]
+    assert reached_the_lock(ran), failed
+    # It failed at the lock, on the state directory that is a file.
+    assert len(failed) == 1, failed
+    assert "already exists as a file" in failed[0], failed
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_wrong_value_fails_naming_the_variable(run, case):
+    message = CASES[case][1]
+    ran, failed = run[host_name(case)]
+    assert not reached_the_lock(ran), f"{case}: got past the validation"
+    assert message in " ".join(" ".join(failed).split()), failed
+
+
+def test_config_py_writes_every_value_as_a_python_literal(tmp_path):
+    settings = {
+        "SCALARS": [1, -2.5, True, False, None, "text", ""],
+        "NESTED": {"a": [{"b": {"c": [True, None]}}], 2: "two", "key's": {}},
+        "QUOTES_AND_LINES": '"\'\\\n"""\nimport os\n',
+        "UNICODE": "héllo ☃ \u2028",
+        "EMPTY": [],
+    }
+    variables = {
+        "secret_key": 'k"\\ey',
+        "redis_url": "redis://:p%40ss@berth-redis:6379/0",
+        "app_session_cookie_secure": True,
+        "app_config": settings,
+    }
+    (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
+    template = ROOT / "roles/app/templates/config.py.j2"
+    subprocess.run(
+        [
+            "ansible", "localhost", "-m", "ansible.builtin.template",
+            "-a", f"src={template} dest={tmp_path / 'config.py'}",
+            "-e", f"@{tmp_path / 'vars.yml'}",
+        ],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    written = {}
+    exec((tmp_path / "config.py").read_text(), written)  # noqa: S102 - our own file
+    assert written["SECRET_KEY"] == variables["secret_key"]
+    assert written["REDIS_URL"] == variables["redis_url"]
+    assert written["SESSION_COOKIE_SECURE"] is True
+    assert {name: written[name] for name in settings} == settings
+    # Nothing else was defined: no name got out of a string.
+    assert set(written) - {"__builtins__"} == {
+        "SECRET_KEY", "REDIS_URL", "SESSION_COOKIE_SECURE", *settings,
+    }  # fmt: skip
