@@ -86,6 +86,10 @@ CASES = {
         {"app_volumes": ["uploads:/var/lib/flaskr"]},
         "with an absolute TARGET other than app_data_path",
     ),
+    "app_config sets what berth writes": (
+        {"app_config": {"SECRET_KEY": "dev"}},
+        "other than those berth writes itself (SECRET_KEY from app_secret_key,",
+    ),
     "registry without a password": (
         {"app_registry_url": "registry.example.com", "app_registry_username": "deploy"},
         "missing: app_registry_password",
@@ -184,6 +188,9 @@ def test_config_py_writes_every_value_as_a_python_literal(tmp_path):
         "secret_key": 'k"\\ey',
         "redis_url": "redis://:p%40ss@berth-redis:6379/0",
         "app_session_cookie_secure": True,
+        "__app_max_body_bytes": 1048576,
+        "app_auth_rate_limit_per_address": "10/minute;100 per day",
+        "app_auth_rate_limit_per_username": "5 per minute",
         "app_config": settings,
     }
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
@@ -201,8 +208,11 @@ def test_config_py_writes_every_value_as_a_python_literal(tmp_path):
     assert written["SECRET_KEY"] == variables["secret_key"]
     assert written["REDIS_URL"] == variables["redis_url"]
     assert written["SESSION_COOKIE_SECURE"] is True
+    assert written["MAX_CONTENT_LENGTH"] == 1048576
+    assert written["AUTH_RATE_LIMIT_PER_ADDRESS"] == "10/minute;100 per day"
     assert {name: written[name] for name in settings} == settings
     # Nothing else was defined: no name got out of a string.
     assert set(written) - {"__builtins__"} == {
-        "SECRET_KEY", "REDIS_URL", "SESSION_COOKIE_SECURE", *settings,
+        "SECRET_KEY", "REDIS_URL", "SESSION_COOKIE_SECURE", "MAX_CONTENT_LENGTH",
+        "AUTH_RATE_LIMIT_PER_ADDRESS", "AUTH_RATE_LIMIT_PER_USERNAME", *settings,
     }  # fmt: skip
