@@ -33,6 +33,10 @@ def test_server_settings_defaults():
     }
 
 
+def test_the_body_limit_defaults_to_the_apps():
+    assert serve.server_settings({}, 2048)["max_request_body_size"] == 2048
+
+
 def test_server_settings_from_environment():
     settings = serve.server_settings(
         {

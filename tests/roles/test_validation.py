@@ -50,6 +50,11 @@ VALID = {
 # (extra variables, what the message must say)
 CASES = {
     "app_uid is retired": ({"app_uid": 10001}, "set app_user to UID:GID instead"),
+    # No default is computed from it before the validation runs.
+    "app_max_body_size not a size": (
+        {"app_max_body_size": "lots"},
+        'app_max_body_size must be a size above 0 in bytes or with k, m or g, such as 1m or 512k; got "lots"',
+    ),
     "app_threads is retired": (
         {"app_threads": 8},
         "flaskr reads FLASKR_THREADS from app_env",

@@ -28,9 +28,10 @@ def whole_number(environ, name, default, maximum=None):
     return number
 
 
-def server_settings(environ):
+def server_settings(environ, max_body_size=1024 * 1024):
     """waitress settings from the environment: PORT, as container platforms
-    name it, and FLASKR_* for the rest."""
+    name it, and FLASKR_* for the rest. The body limit defaults to the app's
+    MAX_CONTENT_LENGTH (max_body_size), so one setting bounds both."""
     settings = {
         "host": environ.get("FLASKR_HOST", "0.0.0.0"),
         "port": whole_number(environ, "PORT", 8080, maximum=65535),
@@ -38,7 +39,7 @@ def server_settings(environ):
         "ident": "flaskr",
         # waitress answers 413 to a body of this many bytes or more.
         "max_request_body_size": whole_number(
-            environ, "FLASKR_MAX_REQUEST_BODY_SIZE", 1024 * 1024
+            environ, "FLASKR_MAX_REQUEST_BODY_SIZE", max_body_size
         ),
         "max_request_header_size": whole_number(
             environ, "FLASKR_MAX_REQUEST_HEADER_SIZE", 64 * 1024
@@ -109,7 +110,10 @@ def main():
     # Our own socket map, so that shutdown can close every open connection
     # and not just the listening socket.
     sockets = {}
-    server = create_server(access_log(app), map=sockets, **server_settings(os.environ))
+    # Flask's limit, or 1 MiB if it has none: waitress buffers every body.
+    body_limit = app.config["MAX_CONTENT_LENGTH"] or 1024 * 1024
+    settings = server_settings(os.environ, body_limit)
+    server = create_server(access_log(app), map=sockets, **settings)
     signal.signal(signal.SIGTERM, stop)
     server.print_listen("Serving on http://{}:{}")
     try:
