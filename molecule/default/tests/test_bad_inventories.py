@@ -215,11 +215,6 @@ def messages(result):
     return found
 
 
-@pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
 def snapshot(host, settings):
     """What a deploy that fails in the validation must leave as it was."""
     dirs = f"{settings['host_state_dir']} {settings['app_instance_dir']}"

@@ -8,6 +8,7 @@ import os
 import re
 
 import pytest
+from on_test_host import inspect
 
 RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
@@ -28,12 +29,6 @@ print(json.dumps({"status": status, "body": body.decode()}))
 """
 
 
-@pytest.fixture(scope="module")
-def settings(host):
-    """The inventory's variables: names, paths and ports of the deploy."""
-    return host.ansible.get_variables()
-
-
 def get(host, path, cookie=""):
     port = host.ansible.get_variables()["app_published_port"]
     url = f"http://127.0.0.1:{port}"
@@ -46,10 +41,6 @@ def counter(body):
     match = COUNTER.search(body)
     assert match, "the page shows no counter (is Redis reachable?)"
     return int(match.group(1))
-
-
-def inspect(host, name):
-    return json.loads(host.check_output("docker inspect %s", name))[0]
 
 
 @pytest.fixture(scope="module")

@@ -7,22 +7,13 @@ import os
 import subprocess
 
 import pytest
-from on_test_host import BENCH, copy_bench
+from on_test_host import BENCH, copy_bench, inspect
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 # The flaskr release's page counter and Flask-Limiter's counts, in Redis.
 COUNTER_KEYS = "flaskr:views:*"
 LIMITER_KEYS = "LIMITS:LIMITER/*"
-
-
-@pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
-def inspect(host, name):
-    return json.loads(host.check_output("docker inspect %s", name))[0]
 
 
 def live_release(host, settings):

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 import yaml
-from on_test_host import copy_bench, load
+from on_test_host import copy_bench, inspect, load
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 SCENARIO = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
@@ -117,10 +117,6 @@ def containers(host, settings):
         "docker ps --all --no-trunc --filter label=berth.app=%s --format '{{.ID}} {{.Names}}'",
         settings["app_name"],
     ).splitlines()
-
-
-def inspect(host, name):
-    return json.loads(host.check_output("docker inspect %s", name))[0]
 
 
 def assert_live(host, settings, paths, page):

@@ -21,6 +21,11 @@ def copy_bench(host, root):
         assert not copied.get("failed"), copied
 
 
+def inspect(host, name):
+    """`docker inspect` of one container on the test host."""
+    return json.loads(host.check_output("docker inspect %s", name))[0]
+
+
 def stop_and_read(host, name):
     """Stop a bench script started with its pid in /tmp/<name>.pid and return
     the JSON it printed on stopping into /tmp/<name>.json."""
