@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Drive a steady HTTP load at one URL and print what happened, as JSON.
 
-    python3 bench/load.py URL [--rate 50] [--duration 120]
+    python3 bench/load.py URL [--rate 50] [--duration 120] [--cafile PEM]
 
 Sends --rate requests a second, each on a new connection, until --duration
 seconds have passed or SIGTERM/SIGINT arrives, then waits for the requests in
 flight and prints {"sent", "failed", "max_latency_ms", "errors"}. A request
-fails on any status other than 200 or any connection error. Standard library
+fails on any status other than 200 or any connection error; an https URL's
+certificate must chain to --cafile (or the system's roots). Standard library
 only, so it also runs inside a test host. Send it only to loopback or to a test
 host of your own.
 """
@@ -15,6 +16,7 @@ import argparse
 import collections
 import json
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -23,11 +25,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 
-def request(url, timeout):
+def request(url, timeout, context=None):
     """Return (error or None, latency in seconds)."""
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             response.read()
             error = None if response.status == 200 else f"HTTP {response.status}"
     except OSError as e:
@@ -54,9 +56,11 @@ def paced(rate, duration):
         yield i
 
 
-def drive(url, rate, duration, timeout):
+def drive(url, rate, duration, timeout, context=None):
     with ThreadPoolExecutor(max_workers=min(4 * rate, 200)) as pool:
-        futures = [pool.submit(request, url, timeout) for _ in paced(rate, duration)]
+        futures = [
+            pool.submit(request, url, timeout, context) for _ in paced(rate, duration)
+        ]
     results = [f.result() for f in futures]
     errors = collections.Counter(error for error, _ in results if error)
     return {
@@ -73,8 +77,10 @@ def main(argv=None):
     parser.add_argument("--rate", type=int, default=50, help="requests a second")
     parser.add_argument("--duration", type=float, default=120, help="seconds, at most")
     parser.add_argument("--timeout", type=float, default=10, help="per request")
+    parser.add_argument("--cafile", help="PEM file of the CA to trust for https")
     args = parser.parse_args(argv)
-    figures = drive(args.url, args.rate, args.duration, args.timeout)
+    context = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
+    figures = drive(args.url, args.rate, args.duration, args.timeout, context)
     json.dump(figures, sys.stdout)
     print()
 

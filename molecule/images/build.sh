@@ -5,6 +5,7 @@
 #   berth/molecule-plain:bookworm     a host without an init system
 #   berth/molecule-engine:bookworm    the systemd host with Debian's Docker engine
 #   berth/molecule-registry:bookworm  a registry the deploy scenarios publish to
+#   berth/molecule-pebble:bookworm    pebble, the ACME test server (the https scenario)
 # and the base images the deploys run (images/base-images.sh). Each scenario's
 # dependency step runs it with the scenario's name, so that `molecule test`
 # works on a machine with none of them.
@@ -41,4 +42,9 @@ if [ "$scenario" != docker ]; then
     "$root/images/base-images.sh"
     build berth/molecule-engine:bookworm engine
     build berth/molecule-registry:bookworm registry
+fi
+
+# Certificates from a real ACME server.
+if [ "$scenario" = https ] || [ "$scenario" = all ]; then
+    build berth/molecule-pebble:bookworm pebble
 fi

@@ -76,7 +76,10 @@ DIAGNOSE = (
 )
 
 
-def load(host, url, name, rate=50):
-    """bench/load.py: `rate` requests a second at url."""
+def load(host, url, name, rate=50, cafile=None):
+    """bench/load.py: `rate` requests a second at url (https: trusting the CA
+    in cafile, a path on the test host)."""
     command = f"{BENCH}/load.py {url} --rate {rate} --duration 300"
+    if cafile:
+        command += f" --cafile {cafile}"
     return OnTestHost(host, f"load-{name}", command)
