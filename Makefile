@@ -109,10 +109,12 @@ test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 
 # Molecule scenarios `make test-molecule` runs, in order: the engine role
 # alone; the whole deploy (registry, new version, Redis restart); an app that
-# is not flaskr, from a registry with a password; upgrades and zero-downtime
-# releases (the previous berth's host upgraded under load, redeploy, broken
-# release, uncommitted edits, rollbacks, a killed deploy, the deploy lock).
-SCENARIOS ?= docker default own-app release
+# is not flaskr, from a registry with a password; a domain with a certificate
+# from a real ACME server (pebble), and the blog in a real browser; upgrades
+# and zero-downtime releases (the previous berth's host upgraded under load,
+# redeploy, broken release, uncommitted edits, rollbacks, a killed deploy, the
+# deploy lock).
+SCENARIOS ?= docker default own-app https release
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).

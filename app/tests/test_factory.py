@@ -35,3 +35,15 @@ def test_session_cookie_defaults(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_favicon_is_the_static_icon(client):
+    with (
+        client.get("/favicon.ico") as icon,
+        client.get("/static/favicon.svg") as static,
+    ):
+        assert icon.status_code == 200
+        assert icon.mimetype == "image/svg+xml"
+        assert icon.data == static.data
+    # Every page names it, so browsers ask for it there.
+    assert b'<link rel="icon" href="/static/favicon.svg"' in client.get("/").data

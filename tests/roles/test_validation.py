@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import certifi
 import pytest
 import yaml
 
@@ -31,6 +32,9 @@ VALID = {
     "redis_image": "redis@sha256:" + "0" * 64,
     "app_domain": "example.com",
     "app_acme_email": "ops+berth@example.com",
+    "app_acme_ca": "https://ca.internal:9000/acme/acme/directory",
+    "app_acme_ca_root": certifi.where(),
+    "app_hsts": "max-age=63072000; includeSubDomains; preload",
     "app_hostnames": ["localhost", "web_1.internal", "127.0.0.1", "::1", "fe80::1"],
     "app_max_body_size": "512k",
     "app_request_header_timeout": "500ms",
@@ -94,6 +98,22 @@ CASES = {
     "app_config sets what berth writes": (
         {"app_config": {"SECRET_KEY": "dev"}},
         "other than those berth writes itself (SECRET_KEY from app_secret_key,",
+    ),
+    "app_acme_ca not https": (
+        {"app_acme_ca": "http://ca.internal/directory"},
+        "app_acme_ca must be the https:// URL of an ACME directory",
+    ),
+    "app_acme_ca_root missing": (
+        {"app_acme_ca_root": "/nonexistent/root.pem"},
+        'got "/nonexistent/root.pem" (no such file)',
+    ),
+    "app_acme_ca_root not a certificate": (
+        {"app_acme_ca_root": str(ROOT / "LICENSE")},
+        "(no PEM certificate in it)",
+    ),
+    "app_hsts not a header value": (
+        {"app_hsts": "max-age=1; evil"},
+        "app_hsts must be empty or a Strict-Transport-Security value",
     ),
     "registry without a password": (
         {"app_registry_url": "registry.example.com", "app_registry_username": "deploy"},

@@ -54,4 +54,9 @@ def create_app(test_config=None):
     ratelimit.init_app(app)
     app.add_url_rule("/", endpoint="index")
 
+    # Browsers ask for /favicon.ico on pages that name no icon (error pages).
+    @app.route("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.svg")
+
     return app
