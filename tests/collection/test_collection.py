@@ -54,7 +54,7 @@ def installed(tmp_path_factory):
     }
 
 
-def test_the_artifact_holds_the_roles_and_playbooks_only(installed):
+def test_the_artifact_holds_the_roles_playbooks_and_module_only(installed):
     root = installed["root"]
     assert sorted(path.name for path in (root / "roles").iterdir()) == ROLES
     playbooks = sorted(path.name for path in (root / "playbooks").iterdir())
@@ -67,6 +67,7 @@ def test_the_artifact_holds_the_roles_and_playbooks_only(installed):
         "meta/runtime.yml",
     ):
         assert (root / kept).is_file(), kept
+    assert (root / "plugins/modules/https_get.py").is_file()
     for left_out in ("app", "molecule", "tests", "images", "inventory", ".venv"):
         assert not (root / left_out).exists(), left_out
 
@@ -90,6 +91,16 @@ def test_ansible_doc_shows_every_option_with_its_real_default(installed, role):
     assert set(options) == set(defaults)
     for name, value in defaults.items():
         assert options[name].get("default") == value, name
+
+
+def test_ansible_doc_documents_its_module(installed):
+    out = run("ansible-doc", "--json", "-t", "module", "berth.deploy.https_get",
+              cwd=installed["cwd"], env=installed["env"])  # fmt: skip
+    doc = json.loads(out)["berth.deploy.https_get"]
+    assert set(doc["doc"]["options"]) == {
+        "server_name", "address", "port", "path", "ca_file", "timeout",
+    }  # fmt: skip
+    assert set(doc["return"]) == {"status", "error", "certificate_sha256"}
 
 
 @pytest.mark.parametrize("playbook", ["deploy", "rollback", "unlock", "engine"])
