@@ -52,6 +52,11 @@ def proxy_log(host, settings):
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def live_release(host, settings):
+    path = f"{settings['host_state_dir']}/{settings['app_name']}-history.json"
+    return json.loads(host.file(path).content_string)["live"]
+
+
 def test_the_certificate_chains_to_pebbles_root_and_names_the_domain(site):
     response, certificate = https(site, "/")
     assert response.status == 200
@@ -158,12 +163,13 @@ def test_a_swap_under_https_load_fails_no_request(host, site, settings):
         "copy", f"src={site['root']} dest=/tmp/pebble-root.pem mode=0644", check=False
     )
     assert not copied.get("failed"), copied
+    before = live_release(host, settings)
     started = datetime.datetime.now()
     url = f"https://{site['domain']}/"  # the domain resolves to the test host there
     with load(host, url, "https-swap", cafile="/tmp/pebble-root.pem") as reads:
         done = subprocess.run(
             ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml",
-             "-e", f"app_version={settings['berth_molecule_versions'][1]}"],
+             "-e", '{"app_config": {"SWAPPED_UNDER_HTTPS_LOAD": true}}'],
             cwd=ROOT, capture_output=True, text=True, check=False,
         )  # fmt: skip
     assert done.returncode == 0, done.stdout
@@ -171,10 +177,10 @@ def test_a_swap_under_https_load_fails_no_request(host, site, settings):
     print(f"\nHTTPS swap: {json.dumps(reads.figures)} over {seconds:.0f} s")
     assert reads.figures["sent"] > 200, reads.figures
     assert reads.figures["failed"] == 0, reads.figures
-    history = json.loads(
-        host.file(
-            f"{settings['host_state_dir']}/{settings['app_name']}-history.json"
-        ).content_string
-    )
-    assert history["live"]["version"] == settings["berth_molecule_versions"][1]
+    # A new release, with the new configuration, took over from the old one.
+    after = live_release(host, settings)
+    assert after["id"] != before["id"]
+    assert not set(after["containers"]) & set(before["containers"])
+    config = host.file(f"{settings['app_instance_dir']}/config.py").content_string
+    assert "SWAPPED_UNDER_HTTPS_LOAD = True" in config
     assert len(issued(site)) == 1, issued(site)
