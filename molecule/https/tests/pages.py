@@ -51,6 +51,11 @@ class Page:
     def submit_button(self):
         return self.browser.find_element(By.CSS_SELECTOR, "form input[type=submit]")
 
+    def submit(self, page_class, **fields):
+        """Fill in the page's form, submit it, return the page it leads to."""
+        self.fill(**fields)
+        return self.go(page_class, self.submit_button())
+
     @property
     def heading(self):
         return self.browser.find_element(By.CSS_SELECTOR, "section.content h1").text
@@ -82,8 +87,7 @@ class RegisterPage(Page):
     title = "Register"
 
     def register(self, username, password):
-        self.fill(username=username, password=password)
-        return self.go(LoginPage, self.submit_button())
+        return self.submit(LoginPage, username=username, password=password)
 
 
 class LoginPage(Page):
@@ -91,8 +95,7 @@ class LoginPage(Page):
     title = "Log In"
 
     def log_in(self, username, password):
-        self.fill(username=username, password=password)
-        return self.go(IndexPage, self.submit_button())
+        return self.submit(IndexPage, username=username, password=password)
 
 
 class IndexPage(Page):
@@ -125,16 +128,14 @@ class CreatePage(Page):
     title = "New Post"
 
     def create(self, title, body):
-        self.fill(title=title, body=body)
-        return self.go(IndexPage, self.submit_button())
+        return self.submit(IndexPage, title=title, body=body)
 
 
 class UpdatePage(Page):
     title = 'Edit ".*"'
 
     def save(self, title, body):
-        self.fill(title=title, body=body)
-        return self.go(IndexPage, self.submit_button())
+        return self.submit(IndexPage, title=title, body=body)
 
     def delete(self):
         """Click Delete and accept the browser's "Are you sure?" question."""
