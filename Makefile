@@ -131,9 +131,18 @@ lint-ansible: setup ## Lint YAML and Ansible (yamllint, ansible-lint production 
 	$(BIN)/ansible-lint
 
 .PHONY: test-molecule
+# Each scenario's output is also kept in artifacts/molecule-<scenario>.log; when
+# one fails, its failed tests and tasks are repeated last, where a CI log's
+# tail shows them.
 test-molecule: setup test-images ## Run the Molecule scenarios on containers acting as hosts.
-	set -e; for scenario in $(SCENARIOS); do \
-		started=$$(date +%s); $(BIN)/molecule test -s $$scenario; \
+	set -o pipefail; mkdir -p artifacts; for scenario in $(SCENARIOS); do \
+		started=$$(date +%s); log=artifacts/molecule-$$scenario.log; \
+		if ! COLUMNS=240 $(BIN)/molecule test -s $$scenario 2>&1 | tee $$log; then \
+			echo "molecule scenario $$scenario FAILED; what failed (the whole output: $$log):"; \
+			sed 's/\x1b\[[0-9;]*m//g' $$log | grep -aE '(FAILED|ERROR) [^ ]*::|^[ │]*E  |fatal: \[|failed: \[' \
+				| cut -c1-400 | tail -n 40; \
+			exit 1; \
+		fi; \
 		echo "molecule scenario $$scenario passed in $$(( $$(date +%s) - started )) s"; \
 	done
 
@@ -202,6 +211,52 @@ rollback: setup ## Switch back to the release before the live one (or the earlie
 unlock: setup ## Release a deploy lock left behind by a deploy that was killed.
 	$(if $(LOCAL_BECOME),$(call say_sudo,releasing the deploy lock on))
 	$(BIN)/ansible-playbook playbooks/unlock.yml -i $(INVENTORY) $(LOCAL_BECOME) $(ANSIBLE_ARGS)
+
+# --- Day-2 operations ----------------------------------------------------------
+
+## FORMAT       make status: table (default) or json.
+FORMAT ?= table
+## SERVICE      make logs: app (the live release, default), redis or proxy.
+SERVICE ?= app
+## LINES        make logs and make audit: how many of the last lines (default 100 and 20).
+## FOLLOW       make logs FOLLOW=1: keep printing new lines.
+FOLLOW ?=
+
+# $(call on_host,PLAYBOOK,ARGS): the playbook works out a command for the first
+# host of INVENTORY (or --limit's) and this machine runs it with a terminal.
+on_host = @command=$$(mktemp) log=$$(mktemp); trap 'rm -f "$$command" "$$log"' EXIT; \
+	$(BIN)/ansible-playbook playbooks/$(1).yml -i $(INVENTORY) -e host_command_file="$$command" $(2) \
+		$(LOCAL_BECOME) $(ANSIBLE_ARGS) > "$$log" 2>&1 || { cat "$$log" >&2; exit 2; }; \
+	bash "$$command"
+
+# $(call report,PLAYBOOK,ARGS): the playbook writes its report to a file
+# (PLAYBOOK_report) and make prints it, or Ansible's output if there is none;
+# exit 1 when the playbook failed (make status: something is red).
+report = @report=$$(mktemp) log=$$(mktemp); trap 'rm -f "$$report" "$$log"' EXIT; \
+	$(BIN)/ansible-playbook playbooks/$(1).yml -i $(INVENTORY) -e $(1)_report="$$report" $(2) \
+		$(LOCAL_BECOME) $(ANSIBLE_ARGS) > "$$log" 2>&1; failed=$$?; \
+	if [ -s "$$report" ]; then cat "$$report"; else cat "$$log" >&2; fi; \
+	[ $$failed = 0 ]
+
+.PHONY: status
+status: setup ## Each host's live release, readiness, rollback targets, lock, Redis, disk, certificate; exit 1 when red.
+	$(call report,status,-e status_format=$(FORMAT))
+
+.PHONY: logs
+logs: setup ## The live release's logs (SERVICE=redis or proxy for theirs), LINES=n, FOLLOW=1.
+	$(call on_host,logs,-e logs_service=$(SERVICE) -e logs_lines=$(or $(LINES),100) -e logs_follow=$(if $(FOLLOW),true,false))
+
+.PHONY: shell
+shell: setup ## app_shell_command (flaskr: flask shell) in the live release.
+	$(call on_host,shell)
+
+.PHONY: redis-cli
+redis-cli: setup ## redis-cli in the Redis container, authenticated without showing the password.
+	$(call on_host,redis_cli)
+
+.PHONY: audit
+audit: setup ## The last LINES (default 20) entries of each host's audit log.
+	$(call report,audit,-e audit_lines=$(or $(LINES),20))
 
 .PHONY: bench-redeploy
 bench-redeploy: setup engine base-images image ## Failed requests and lost posts during a redeploy: berth's swap against a plain recreate.

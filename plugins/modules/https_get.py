@@ -67,12 +67,19 @@ certificate_sha256:
   description: The SHA-256 fingerprint of the certificate served, in hex.
   returned: when the TLS handshake succeeded
   type: str
+certificate_not_after:
+  description: When the certificate served expires, in ISO 8601 (UTC).
+  returned: when the TLS handshake succeeded
+  type: str
+  sample: "2027-02-25T12:00:00Z"
 """
 
 import hashlib
 import http.client
 import socket
 import ssl
+import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -86,18 +93,30 @@ def tls_context(ca_file):
     return context
 
 
+def not_after(der):
+    """The certificate's expiry, in ISO 8601. Python's ssl module decodes a
+    certificate it has not verified only from a file; the host needs no
+    cryptography library for it."""
+    with tempfile.NamedTemporaryFile("w", suffix=".pem") as pem:
+        pem.write(ssl.DER_cert_to_PEM_cert(der))
+        pem.flush()
+        decoded = ssl._ssl._test_decode_cert(pem.name)
+    seconds = ssl.cert_time_to_seconds(decoded["notAfter"])
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
 def https_get(address, port, server_name, path, ca_file, timeout):
-    """Return (status, certificate's SHA-256 or None, error text)."""
+    """Return (status, the served certificate (DER) or None, error text)."""
     try:
         raw = socket.create_connection((address, port), timeout=timeout)
         with tls_context(ca_file).wrap_socket(raw, server_hostname=server_name) as tls:
-            fingerprint = hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
+            certificate = tls.getpeercert(binary_form=True)
             connection = http.client.HTTPConnection(server_name, port, timeout=timeout)
             connection.sock = tls
             connection.request("GET", path, headers={"Host": server_name})
             response = connection.getresponse()
             response.read()
-            return response.status, fingerprint, ""
+            return response.status, certificate, ""
     except (OSError, http.client.HTTPException) as error:
         return 0, None, f"{type(error).__name__}: {error}"
 
@@ -115,12 +134,13 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    status, fingerprint, error = https_get(
+    status, certificate, error = https_get(
         p["address"], p["port"], p["server_name"], p["path"], p["ca_file"], p["timeout"]
     )
     result = {"changed": False, "status": status, "error": error}
-    if fingerprint:
-        result["certificate_sha256"] = fingerprint
+    if certificate:
+        result["certificate_sha256"] = hashlib.sha256(certificate).hexdigest()
+        result["certificate_not_after"] = not_after(certificate)
     module.exit_json(**result)
 
 

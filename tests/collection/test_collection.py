@@ -14,6 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if path.is_dir())
+PLAYBOOKS = sorted(path.stem for path in (ROOT / "playbooks").glob("*.yml"))
 
 
 def plain_environment(**settings):
@@ -58,7 +59,7 @@ def test_the_artifact_holds_the_roles_playbooks_and_module_only(installed):
     root = installed["root"]
     assert sorted(path.name for path in (root / "roles").iterdir()) == ROLES
     playbooks = sorted(path.name for path in (root / "playbooks").iterdir())
-    assert playbooks == ["deploy.yml", "engine.yml", "rollback.yml", "unlock.yml"]
+    assert playbooks == sorted([f"{name}.yml" for name in PLAYBOOKS] + ["vars"])
     for kept in (
         "README.md",
         "LICENSE",
@@ -68,6 +69,7 @@ def test_the_artifact_holds_the_roles_playbooks_and_module_only(installed):
     ):
         assert (root / kept).is_file(), kept
     assert (root / "plugins/modules/https_get.py").is_file()
+    assert (root / "plugins/filter/status.py").is_file()
     for left_out in ("app", "molecule", "tests", "images", "inventory", ".venv"):
         assert not (root / left_out).exists(), left_out
 
@@ -100,17 +102,19 @@ def test_ansible_doc_documents_its_module(installed):
     assert set(doc["doc"]["options"]) == {
         "server_name", "address", "port", "path", "ca_file", "timeout",
     }  # fmt: skip
-    assert set(doc["return"]) == {"status", "error", "certificate_sha256"}
+    assert set(doc["return"]) == {
+        "status", "error", "certificate_sha256", "certificate_not_after",
+    }  # fmt: skip
 
 
-@pytest.mark.parametrize("playbook", ["deploy", "rollback", "unlock", "engine"])
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_its_playbooks_pass_syntax_check_from_outside_the_repo(installed, playbook):
     out = run("ansible-playbook", "-i", "localhost,", f"berth.deploy.{playbook}",
               "--syntax-check", cwd=installed["cwd"], env=installed["env"])  # fmt: skip
     assert "ansible_collections/berth/deploy/playbooks" in out
 
 
-@pytest.mark.parametrize("playbook", ["deploy", "rollback", "unlock", "engine"])
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_the_repositorys_playbooks_run_from_any_directory(tmp_path, playbook):
     env = plain_environment()
     run("ansible-playbook", "-i", str(ROOT / "inventory"), str(ROOT / f"playbooks/{playbook}.yml"),

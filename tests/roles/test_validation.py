@@ -188,9 +188,12 @@ def reached_the_lock(ran):
 def test_valid_values_pass_the_validation(run):
     ran, failed = run["valid"]
     assert reached_the_lock(ran), failed
-    # It failed at the lock, on the state directory that is a file.
-    assert len(failed) == 1, failed
+    # It failed at the lock, on the state directory that is a file, and the
+    # deploy failed with it (no audit entry: the lock was not taken).
+    assert len(failed) == 2, failed
     assert "already exists as a file" in failed[0], failed
+    assert failed[1].startswith("The deploy failed at 'Create the directory"), failed
+    assert not any(task.endswith("Append to the audit log") for task in ran), ran
 
 
 @pytest.mark.parametrize("case", CASES)

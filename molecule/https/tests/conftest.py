@@ -26,9 +26,9 @@ def settings(host):
 @pytest.fixture(scope="module")
 def site(settings, tmp_path_factory):
     """The domain, the test host's address on the scenario's network (where
-    the domain resolves for pebble), and a PEM file of pebble's root: the
-    root of the certificates it issues, which only its management port
-    tells, over HTTPS signed by the scenario's own CA."""
+    the domain resolves for pebble), pebble's address there, and a PEM file
+    of pebble's root: the root of the certificates it issues, which only its
+    management port tells, over HTTPS signed by the scenario's own CA."""
     prefix = settings["berth_molecule_prefix"]
     networks = docker_inspect(f"{prefix}-host")["NetworkSettings"]["Networks"]
     pebble = docker_inspect(settings["berth_molecule_pebble"])
@@ -46,4 +46,7 @@ def site(settings, tmp_path_factory):
         "address": networks[f"{prefix}-net"]["IPAddress"],
         "root": str(root_file),
         "pebble": settings["berth_molecule_pebble"],
+        "pebble_address": pebble["NetworkSettings"]["Networks"][f"{prefix}-net"][
+            "IPAddress"
+        ],
     }
