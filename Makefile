@@ -254,6 +254,14 @@ shell: setup ## app_shell_command (flaskr: flask shell) in the live release.
 redis-cli: setup ## redis-cli in the Redis container, authenticated without showing the password.
 	$(call on_host,redis_cli)
 
+## BACKUP_DIR   make backup: where the archives are fetched to (default: backups/, ignored by git).
+BACKUP_DIR ?= backups
+
+.PHONY: backup
+backup: setup ## An online, verified backup of each host, kept there and fetched to BACKUP_DIR.
+	$(BIN)/ansible-playbook playbooks/backup.yml -i $(INVENTORY) -e backup_fetch_dir='$(abspath $(BACKUP_DIR))' \
+		$(LOCAL_BECOME) $(ANSIBLE_ARGS)
+
 .PHONY: audit
 audit: setup ## The last LINES (default 20) entries of each host's audit log.
 	$(call report,audit,-e audit_lines=$(or $(LINES),20))

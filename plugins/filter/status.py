@@ -36,8 +36,8 @@ def age_hours(timestamp, now=None):
 
 def status_problems(report, limits, now=None):
     """What is red in one host's report, in words; an empty list when all is
-    well. limits: min_free_percent, backup_max_age_hours (0: no backups
-    expected), certificate_min_days."""
+    well. limits: min_free_percent, certificate_min_days; the backups'
+    own limit is in their report."""
     if report.get("unreachable"):
         return [f"unreachable: {report['unreachable']}"]
     problems = []
@@ -70,6 +70,14 @@ def status_problems(report, limits, now=None):
         problems.append(f"Redis is not serving (health {redis['health']})")
     elif not redis["aof_enabled"]:
         problems.append("Redis's append-only file is off")
+    backup = report["backup"]
+    if backup["age_hours"] is None:
+        problems.append("no backup yet: make backup")
+    elif backup["age_hours"] > backup["max_age_hours"]:
+        problems.append(
+            f"the newest backup is {backup['age_hours']:.0f} hours old"
+            f" (more than {backup['max_age_hours']})"
+        )
     for disk in report["disk"]:
         percent = 100 * disk["free"] / disk["size"]
         if percent < limits["min_free_percent"]:
@@ -139,6 +147,15 @@ def host_rows(report):
     aof = "on" if redis["aof_enabled"] else "off"
     rows.append(
         ("redis", f"{up}, health {redis['health']}, AOF {aof}, memory {memory}")
+    )
+    backup = report["backup"]
+    rows.append(
+        (
+            "newest backup",
+            f"{backup['archive']}, {backup['age_hours']:.1f} hours old"
+            if backup["archive"]
+            else "none",
+        )
     )
     for disk in report["disk"]:
         rows.append(
