@@ -255,11 +255,18 @@ redis-cli: setup ## redis-cli in the Redis container, authenticated without show
 	$(call on_host,redis_cli)
 
 ## BACKUP_DIR   make backup: where the archives are fetched to (default: backups/, ignored by git).
+## BACKUP       make restore: the archive to restore, with its .sha256 file beside it.
 BACKUP_DIR ?= backups
 
 .PHONY: backup
 backup: setup ## An online, verified backup of each host, kept there and fetched to BACKUP_DIR.
 	$(BIN)/ansible-playbook playbooks/backup.yml -i $(INVENTORY) -e backup_fetch_dir='$(abspath $(BACKUP_DIR))' \
+		$(LOCAL_BECOME) $(ANSIBLE_ARGS)
+
+.PHONY: restore
+restore: setup ## Put back the data of BACKUP=backups/<archive> on a deployed host (one; ANSIBLE_ARGS='--limit host').
+	@test -n '$(BACKUP)' || { echo 'berth: name the archive: make restore BACKUP=backups/<archive>' >&2; exit 1; }
+	$(BIN)/ansible-playbook playbooks/restore.yml -i $(INVENTORY) -e backup_restore_archive='$(abspath $(BACKUP))' \
 		$(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: audit
