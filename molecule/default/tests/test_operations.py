@@ -5,22 +5,26 @@ inventory."""
 import hashlib
 import json
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import tarfile
 import time
 
 import pytest
+import testinfra
 from on_test_host import copy_bench, load
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 
 
-def make(*args, stdin="", check=True):
-    """`make ARGS INVENTORY=<this scenario's>` in the repository."""
+def make(*args, stdin="", check=True, inventory=INVENTORY):
+    """`make ARGS INVENTORY=<inventory>` in the repository (by default,
+    this scenario's)."""
     done = subprocess.run(
-        ["make", "--no-print-directory", *args, f"INVENTORY={INVENTORY}"],
+        ["make", "--no-print-directory", *args, f"INVENTORY={inventory}"],
         cwd=ROOT, input=stdin, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if check:
@@ -52,11 +56,13 @@ def wait_healthy(host, name, seconds=60):
 @pytest.fixture(scope="module")
 def backup(host, settings, tmp_path_factory):
     """make backup while a steady load reads the site: the load's figures,
-    the fetched archive and what make printed."""
+    the fetched archive unpacked, what make printed, and what the backup
+    holds (users, posts, the count of a page the load does not read)."""
     copy_bench(host, ROOT)
     fetched = tmp_path_factory.mktemp("backups")
-    url = f"http://127.0.0.1:{settings['app_published_port']}/"
-    with load(host, url, "backup") as reads:
+    url = f"http://127.0.0.1:{settings['app_published_port']}"
+    login_count = seen_count(page(host, f"{url}/auth/login")[1])
+    with load(host, f"{url}/", "backup") as reads:
         started = time.monotonic()
         done = make("backup", f"BACKUP_DIR={fetched}")
         seconds = time.monotonic() - started
@@ -64,7 +70,19 @@ def backup(host, settings, tmp_path_factory):
     print(
         f"\nmake backup: {seconds:.1f} s; the load during it: {json.dumps(reads.figures)}"
     )
-    return {"figures": reads.figures, "archive": archive, "output": done.stdout}
+    unpacked = tmp_path_factory.mktemp("unpacked")
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    (root,) = unpacked.iterdir()
+    database = sqlite3.connect(root / "instance/flaskr.sqlite")
+    users, posts = (
+        database.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("user", "post")
+    )
+    return {
+        "figures": reads.figures, "archive": archive, "root": root, "output": done.stdout,
+        "login_count": login_count, "users": users, "posts": posts,
+    }  # fmt: skip
 
 
 def test_a_backup_under_load_fails_no_request(backup):
@@ -72,25 +90,19 @@ def test_a_backup_under_load_fails_no_request(backup):
     assert backup["figures"]["failed"] == 0, backup["figures"]
 
 
-def test_the_fetched_backup_matches_its_checksum_and_holds_the_data(backup, tmp_path):
-    archive = backup["archive"]
+def test_the_fetched_backup_matches_its_checksum_and_holds_the_data(backup):
+    archive, root = backup["archive"], backup["root"]
     assert archive.stat().st_mode & 0o777 == 0o600
     digest, name = archive.with_name(archive.name + ".sha256").read_text().split()
     assert name == archive.name
     assert hashlib.sha256(archive.read_bytes()).hexdigest() == digest
-    with tarfile.open(archive) as tar:
-        tar.extractall(tmp_path, filter="data")
-    (root,) = tmp_path.iterdir()
     manifest = json.loads((root / "manifest.json").read_text())
     assert [db["integrity_check"] for db in manifest["databases"]] == ["ok"]
     assert manifest["redis"]["redis_check_rdb"] == "RDB looks OK"
-    assert {"flaskr-secret-key", "redis-password", "flaskr-history.json"} <= set(
-        manifest["state"]
-    )
+    state = {"flaskr-secret-key", "redis-password", "flaskr-history.json"}
+    assert state <= set(manifest["state"])
     # The copy is a whole database: the side effect's user and post are in it.
-    database = sqlite3.connect(root / "instance/flaskr.sqlite")
-    assert database.execute("SELECT count(*) FROM user").fetchone()[0] >= 1
-    assert database.execute("SELECT count(*) FROM post").fetchone()[0] >= 1
+    assert backup["users"] >= 1 and backup["posts"] >= 1
     assert (root / "redis/dump.rdb").read_bytes().startswith(b"REDIS")
 
 
@@ -199,3 +211,188 @@ def test_the_audit_log_holds_each_action_in_order(host, settings, versions, back
     shown = make("audit", "LINES=2").stdout.splitlines()
     assert shown[0] == f"{host.backend.host}:", shown
     assert shown[-1].endswith(" -> ok") and "backup: backup-" in shown[-1], shown
+
+
+# --- Restore -----------------------------------------------------------------
+
+# Run on a test host: GET url every 50 ms until killed, then print what came
+# back: each status with whether it was the maintenance page.
+POLL = """
+import json, signal, sys, time, urllib.error, urllib.request
+seen = []
+def stop(*_):
+    print(json.dumps(seen)); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+while True:
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=5) as response:
+            seen.append([response.status, ""])
+    except urllib.error.HTTPError as error:
+        seen.append([error.code, "maintenance" if b"Back in a moment" in error.read() else ""])
+    except OSError as error:
+        seen.append([0, str(error)])
+    time.sleep(0.05)
+"""
+
+
+def page(host, url, cookie=""):
+    """GET url on a test host: (status, body)."""
+    out = host.check_output("python3 -c %s %s %s", HTTP_GET, url, cookie)
+    answer = json.loads(out)
+    return answer["status"], answer["body"]
+
+
+HTTP_GET = """
+import json, sys, urllib.error, urllib.request
+request = urllib.request.Request(sys.argv[1])
+if sys.argv[2]:
+    request.add_header("Cookie", sys.argv[2])
+try:
+    with urllib.request.urlopen(request, timeout=10) as response:
+        status, body = response.status, response.read()
+except urllib.error.HTTPError as error:
+    status, body = error.code, error.read()
+print(json.dumps({"status": status, "body": body.decode()}))
+"""
+
+
+def seen_count(body):
+    match = re.search(r"This page has been seen (\d+) times", body)
+    assert match, body[-500:]
+    return int(match.group(1))
+
+
+def site_state(host, settings):
+    """What a refused restore must leave as it was."""
+    state_dir = settings["host_state_dir"]
+    return {
+        "history": host.file(f"{state_dir}/flaskr-history.json").content_string,
+        "caddyfile": host.file(f"{state_dir}/proxy/Caddyfile").content_string,
+        "audit": host.file(f"{state_dir}/audit.log").content_string,
+        "started": host.check_output(
+            "docker inspect -f '{{.Name}} {{.State.StartedAt}}' $(docker ps -aq)"
+        ),
+        "backups": host.check_output("ls -a %s/backups", state_dir),
+    }
+
+
+@pytest.mark.parametrize("damage", ["one byte changed", "cut short"])
+def test_a_damaged_archive_is_refused_and_nothing_changes(
+    host, settings, backup, tmp_path, damage
+):
+    data = bytearray(backup["archive"].read_bytes())
+    if damage == "one byte changed":
+        data[len(data) // 2] ^= 0x01
+    else:
+        data = data[: len(data) // 2]
+    damaged = tmp_path / backup["archive"].name
+    damaged.write_bytes(data)
+    damaged.with_name(damaged.name + ".sha256").write_text(
+        backup["archive"].with_name(backup["archive"].name + ".sha256").read_text()
+    )
+    before = site_state(host, settings)
+    done = make("restore", f"BACKUP={damaged}", check=False)
+    assert done.returncode != 0
+    assert (
+        "does not match its SHA-256" in done.stdout
+        and "Nothing was changed" in done.stdout
+    ), done.stdout
+    assert site_state(host, settings) == before
+
+
+@pytest.fixture(scope="module")
+def new_host(settings, tmp_path_factory):
+    """A new test host on the scenario's network, as Molecule makes them, with
+    an inventory of its own: the scenario's variables, this host alone."""
+    name = f"{settings['berth_molecule_prefix']}-newhost"
+    subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True, check=False)
+    subprocess.run(
+        ["docker", "run", "-d", "--name", name, "--hostname", name,
+         "--network", f"{settings['berth_molecule_prefix']}-net",
+         "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_PTRACE",
+         "--security-opt", "seccomp=unconfined", "--cgroupns", "host",
+         "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "-v", "/var/lib/docker",
+         "--tmpfs", "/run", "--tmpfs", "/run/lock",
+         "berth/molecule-engine:bookworm", "/lib/systemd/systemd"],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    inventory = tmp_path_factory.mktemp("newhost")
+    shutil.copytree(f"{INVENTORY}/group_vars", inventory / "group_vars")
+    (inventory / "hosts.yml").write_text(
+        json.dumps(
+            {
+                "app": {
+                    "hosts": {name: {"ansible_connection": "community.docker.docker"}}
+                }
+            }
+        )
+    )
+    yield {
+        "name": name,
+        "inventory": str(inventory),
+        "host": testinfra.get_host(f"docker://{name}"),
+    }
+    subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True, check=False)
+
+
+def test_a_backup_restores_on_a_new_host(host, settings, versions, backup, new_host):
+    new = new_host["host"]
+    deployed = subprocess.run(
+        ["ansible-playbook", "-i", new_host["inventory"], "playbooks/deploy.yml", "-e", f"app_version={versions[1]}"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert deployed.returncode == 0, deployed.stdout[-3000:]
+    url = f"http://127.0.0.1:{settings['app_published_port']}"
+    side_effect = json.loads(
+        host.file("/var/lib/berth-molecule/side-effect.json").content_string
+    )
+    status, body = page(new, f"{url}/")
+    assert (
+        status == 200 and side_effect["title"] not in body
+    )  # a new site, with no post
+
+    new.check_output(
+        "setsid nohup python3 -c %s %s > /tmp/poll.json 2>&1 < /dev/null & echo $! > /tmp/poll.pid",
+        POLL,
+        f"{url}/",
+    )
+    started = time.monotonic()
+    done = make(
+        "restore",
+        f"BACKUP={backup['archive']}",
+        inventory=new_host["inventory"],
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    new.run("kill -TERM $(cat /tmp/poll.pid)")
+    time.sleep(1)
+    assert done.returncode == 0, done.stdout[-3000:]
+    seen = json.loads(new.file("/tmp/poll.json").content_string)
+    statuses = [status for status, _ in seen]
+    print(f"\nmake restore on a new host: {seconds:.1f} s; answers meanwhile: "
+          f"{ {s: statuses.count(s) for s in set(statuses)} }")  # fmt: skip
+    # Before, the new site; during, the maintenance page; after, the restored site.
+    assert set(statuses) <= {200, 503}, seen
+    assert next(reason for status, reason in seen if status == 503) == "maintenance"
+    first, last = statuses.index(503), len(statuses) - 1 - statuses[::-1].index(503)
+    assert all(status == 503 for status in statuses[first : last + 1]), statuses
+
+    # The post, its user and their session are back: the SECRET_KEY came back.
+    status, body = page(new, f"{url}/", side_effect["cookie"])
+    assert status == 200
+    assert (
+        f"<span>{side_effect['user']}</span>" in body and side_effect["title"] in body
+    )
+    # A page the load never read counts on from its value at the backup.
+    assert seen_count(page(new, f"{url}/auth/login")[1]) == backup["login_count"] + 1
+    counts = new.check_output(
+        "python3 -c %s",
+        "import sqlite3; db = sqlite3.connect('/var/lib/berth/flaskr/flaskr.sqlite');"
+        " print(*(db.execute(f'SELECT count(*) FROM {t}').fetchone()[0] for t in ('user', 'post')))",
+    )
+    assert counts == f"{backup['users']} {backup['posts']}"
+    entries = new.file(
+        f"{settings['host_state_dir']}/audit.log"
+    ).content_string.splitlines()
+    assert json.loads(entries[-1])["action"] == "restore"
+    assert backup["archive"].name in json.loads(entries[-1])["what"]
