@@ -79,7 +79,7 @@ lint: setup ## Lint Python (ruff).
 
 .PHONY: test-roles
 test-roles: setup ## Check the roles' argument specs against their defaults, and the collection built from them (no Docker needed).
-	$(BIN)/pytest tests/roles tests/collection
+	$(BIN)/pytest tests/roles tests/plugins tests/collection
 
 # Role READMEs: aar-doc writes the Role Variables section, between its marker
 # lines, from meta/argument_specs.yml with the template roles/README.md.j2;
@@ -268,6 +268,19 @@ restore: setup ## Put back the data of BACKUP=backups/<archive> on a deployed ho
 	@test -n '$(BACKUP)' || { echo 'berth: name the archive: make restore BACKUP=backups/<archive>' >&2; exit 1; }
 	$(BIN)/ansible-playbook playbooks/restore.yml -i $(INVENTORY) -e backup_restore_archive='$(abspath $(BACKUP))' \
 		$(LOCAL_BECOME) $(ANSIBLE_ARGS)
+
+## PURGE        make remove PURGE=1: also remove the data, once confirmed by the host's name (typed, or CONFIRM=<host>).
+PURGE ?=
+CONFIRM ?=
+
+.PHONY: remove
+remove: setup ## Take berth's containers off INVENTORY's hosts and keep every piece of data (PURGE=1: the data too).
+	@confirm='$(CONFIRM)'; \
+	if [ -n '$(PURGE)' ] && [ -z "$$confirm" ]; then \
+		read -r -p "berth: PURGE=1 removes all data on the host. Type its inventory name to confirm: " confirm; \
+	fi; \
+	$(BIN)/ansible-playbook playbooks/remove.yml -i $(INVENTORY) -e remove_purge=$(if $(PURGE),true,false) \
+		-e remove_confirm="$$confirm" $(LOCAL_BECOME) $(ANSIBLE_ARGS)
 
 .PHONY: audit
 audit: setup ## The last LINES (default 20) entries of each host's audit log.

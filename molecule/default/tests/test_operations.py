@@ -396,3 +396,31 @@ def test_a_backup_restores_on_a_new_host(host, settings, versions, backup, new_h
     ).content_string.splitlines()
     assert json.loads(entries[-1])["action"] == "restore"
     assert backup["archive"].name in json.loads(entries[-1])["what"]
+
+
+def test_remove_keeps_the_data_and_purge_needs_the_hosts_name(settings, new_host):
+    new, inventory = new_host["host"], new_host["inventory"]
+    state_dir = settings["host_state_dir"]
+    make("remove", inventory=inventory)
+    assert new.check_output("docker ps -aq") == ""
+    assert new.file(f"{settings['app_instance_dir']}/flaskr.sqlite").is_file
+    volumes = set(new.check_output("docker volume ls -q").split())
+    assert {"berth-redis-data", "berth-proxy-data"} <= volumes
+    assert new.file(f"{state_dir}/flaskr-secret-key").is_file
+    assert new.check_output("ls %s/backups", state_dir)  # the restore's snapshot
+    last = json.loads(
+        new.file(f"{state_dir}/audit.log").content_string.splitlines()[-1]
+    )
+    assert (last["action"], last["what"]) == ("remove", "berth, keeping the data")
+
+    refused = make(
+        "remove", "PURGE=1", "CONFIRM=another-host", inventory=inventory, check=False
+    )
+    assert refused.returncode != 0 and "Nothing was changed" in refused.stdout, (
+        refused.stdout
+    )
+    assert new.file(f"{state_dir}/flaskr-secret-key").is_file
+    make("remove", "PURGE=1", f"CONFIRM={new_host['name']}", inventory=inventory)
+    assert not new.file(state_dir).exists
+    volumes = set(new.check_output("docker volume ls -q").split())
+    assert not volumes & {"berth-redis-data", "berth-proxy-data", "berth-proxy-config"}
