@@ -286,6 +286,10 @@ remove: setup ## Take berth's containers off INVENTORY's hosts and keep every pi
 audit: setup ## The last LINES (default 20) entries of each host's audit log.
 	$(call report,audit,-e audit_lines=$(or $(LINES),20))
 
+.PHONY: bench-backup
+bench-backup: setup ## After make deploy: time a backup and a restore of 10,000 more posts, and the requests failed meanwhile.
+	$(BIN)/python bench/backup.py
+
 .PHONY: bench-redeploy
 bench-redeploy: setup engine base-images image ## Failed requests and lost posts during a redeploy: berth's swap against a plain recreate.
 	$(BIN)/python bench/redeploy.py --from-tag $(VERSION) -- $(ANSIBLE_ARGS)
