@@ -302,6 +302,33 @@ def test_a_damaged_archive_is_refused_and_nothing_changes(
     assert site_state(host, settings) == before
 
 
+def test_an_archive_whose_database_is_damaged_is_refused_on_the_host(
+    host, settings, backup, tmp_path
+):
+    # A checksum that matches, made for an archive whose database is not one.
+    root = tmp_path / backup["root"].name
+    shutil.copytree(backup["root"], root)
+    database = root / "instance/flaskr.sqlite"
+    data = bytearray(database.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the first page's b-tree
+    database.write_bytes(data)
+    archive = tmp_path / backup["archive"].name
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(root, arcname=root.name)
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    archive.with_name(archive.name + ".sha256").write_text(
+        f"{digest}  {archive.name}\n"
+    )
+    before = site_state(host, settings)
+    done = make("restore", f"BACKUP={archive}", check=False)
+    assert done.returncode != 0
+    assert "does not verify: flaskr.sqlite: PRAGMA integrity_check" in done.stdout, (
+        done.stdout
+    )
+    assert "Nothing was changed" in done.stdout
+    assert site_state(host, settings) == before
+
+
 @pytest.fixture(scope="module")
 def new_host(settings, tmp_path_factory):
     """A new test host on the scenario's network, as Molecule makes them, with
@@ -339,6 +366,13 @@ def new_host(settings, tmp_path_factory):
 
 def test_a_backup_restores_on_a_new_host(host, settings, versions, backup, new_host):
     new = new_host["host"]
+    first = make(
+        "restore",
+        f"BACKUP={backup['archive']}",
+        inventory=new_host["inventory"],
+        check=False,
+    )
+    assert first.returncode != 0 and "Deploy first" in first.stdout, first.stdout
     deployed = subprocess.run(
         ["ansible-playbook", "-i", new_host["inventory"], "playbooks/deploy.yml", "-e", f"app_version={versions[1]}"],
         cwd=ROOT, capture_output=True, text=True, check=False,

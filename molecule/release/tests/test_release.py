@@ -366,6 +366,22 @@ def test_make_rollback_twice_goes_back_two_releases(host, settings, state, versi
         assert_serving(host, settings, state, expected)
         assert earlier(host, state) == left
         assert reads.figures["failed"] == 0, reads.figures
+        # It says it rolled back the code only, and how to roll back the data.
+        said = " ".join(output.split())
+        assert (
+            "This rolled back the code only" in said and "make restore BACKUP=" in said
+        )
+    # A snapshot of the data was kept before each rollback.
+    reasons = host.check_output(
+        "for a in %s/backups/snapshot-*.tar.gz; do tar -xzOf $a --wildcards '*/manifest.json'; done",
+        settings["host_state_dir"],
+    )
+    assert (
+        reasons.count(
+            '"reason": "before rolling back to the release before the live one"'
+        )
+        == 2
+    )
     # The second release runs the very image it ran (by ID), its tag's.
     image = host.check_output(
         "docker inspect --format '{{.Image}}' %s", releases(host, settings)[0]
