@@ -8,33 +8,15 @@ import os
 import re
 
 import pytest
-from on_test_host import inspect
+from on_test_host import inspect, page
 
 RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
 
-# Run on the test host: GET a path (with an optional Cookie header), print the
-# status and the body as JSON. The host has python3 but no curl.
-HTTP_GET = """
-import json, sys, urllib.error, urllib.request
-request = urllib.request.Request(sys.argv[1] + sys.argv[2])
-if sys.argv[3]:
-    request.add_header("Cookie", sys.argv[3])
-try:
-    with urllib.request.urlopen(request, timeout=10) as response:
-        status, body = response.status, response.read()
-except urllib.error.HTTPError as error:
-    status, body = error.code, error.read()
-print(json.dumps({"status": status, "body": body.decode()}))
-"""
-
 
 def get(host, path, cookie=""):
     port = host.ansible.get_variables()["app_published_port"]
-    url = f"http://127.0.0.1:{port}"
-    out = host.check_output("python3 -c %s %s %s %s", HTTP_GET, url, path, cookie)
-    page = json.loads(out)
-    return page["status"], page["body"]
+    return page(host, f"http://127.0.0.1:{port}{path}", cookie)
 
 
 def counter(body):

@@ -14,7 +14,7 @@ import time
 
 import pytest
 import testinfra
-from on_test_host import copy_bench, load
+from on_test_host import copy_bench, load, page
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
@@ -234,27 +234,6 @@ while True:
     except OSError as error:
         seen.append([0, str(error)])
     time.sleep(0.05)
-"""
-
-
-def page(host, url, cookie=""):
-    """GET url on a test host: (status, body)."""
-    out = host.check_output("python3 -c %s %s %s", HTTP_GET, url, cookie)
-    answer = json.loads(out)
-    return answer["status"], answer["body"]
-
-
-HTTP_GET = """
-import json, sys, urllib.error, urllib.request
-request = urllib.request.Request(sys.argv[1])
-if sys.argv[2]:
-    request.add_header("Cookie", sys.argv[2])
-try:
-    with urllib.request.urlopen(request, timeout=10) as response:
-        status, body = response.status, response.read()
-except urllib.error.HTTPError as error:
-    status, body = error.code, error.read()
-print(json.dumps({"status": status, "body": body.decode()}))
 """
 
 

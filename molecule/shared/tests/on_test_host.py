@@ -21,6 +21,28 @@ def copy_bench(host, root):
         assert not copied.get("failed"), copied
 
 
+# Run on a test host: GET a URL (with an optional Cookie header), print the
+# status and the body as JSON. The host has python3 but no curl.
+HTTP_GET = """
+import json, sys, urllib.error, urllib.request
+request = urllib.request.Request(sys.argv[1])
+if sys.argv[2]:
+    request.add_header("Cookie", sys.argv[2])
+try:
+    with urllib.request.urlopen(request, timeout=10) as response:
+        status, body = response.status, response.read()
+except urllib.error.HTTPError as error:
+    status, body = error.code, error.read()
+print(json.dumps({"status": status, "body": body.decode()}))
+"""
+
+
+def page(host, url, cookie=""):
+    """GET url on a test host: (status, body)."""
+    answer = json.loads(host.check_output("python3 -c %s %s %s", HTTP_GET, url, cookie))
+    return answer["status"], answer["body"]
+
+
 def inspect(host, name):
     """`docker inspect` of one container on the test host."""
     return json.loads(host.check_output("docker inspect %s", name))[0]
