@@ -1,4 +1,5 @@
 import sqlite3
+import threading
 
 import pytest
 
@@ -61,3 +62,28 @@ def test_start_up_keeps_existing_data(app):
         after = get_db().execute("SELECT * FROM post").fetchall()
     assert [tuple(r) for r in after] == [tuple(r) for r in before]
     assert len(after) == 1
+
+
+def test_kept_connection_serves_the_next_request_clean(app):
+    """In production a server thread keeps its connection; what a request left
+    uncommitted is rolled back, and another thread has its own."""
+    app.config["DATABASE_KEEP_CONNECTIONS"] = True
+    with app.app_context():
+        db = get_db()
+        db.execute("INSERT INTO user (username, password) VALUES ('left', 'x')")
+
+    with app.app_context():
+        assert get_db() is db
+        count = "SELECT COUNT(*) FROM user WHERE username = 'left'"
+        assert db.execute(count).fetchone()[0] == 0
+
+    other = []
+
+    def connect_in_another_thread():
+        with app.app_context():
+            other.append(get_db())
+
+    thread = threading.Thread(target=connect_in_another_thread)
+    thread.start()
+    thread.join()
+    assert other[0] is not db

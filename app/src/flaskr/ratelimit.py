@@ -21,6 +21,8 @@ def init_app(app):
         swallow_errors=True,
     )
     limiter.init_app(app)
+    # Only POSTs are limited: every other request skips the limiter's work.
+    limiter.request_filter(lambda: request.method != "POST")
     # Only the forms' POSTs count: the pages themselves always open.
     limiter.limit(app.config["AUTH_RATE_LIMIT_PER_ADDRESS"], methods=["POST"])(auth.bp)
     limiter.limit(
