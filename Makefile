@@ -70,7 +70,7 @@ pin: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test
-test: lint lint-ansible lint-docs test-roles test-app test-image test-molecule ## Run every linter and test suite the project has.
+test: lint lint-ansible lint-docs test-roles test-app test-image test-molecule bench-smoke ## Run every linter and test suite the project has.
 
 .PHONY: lint
 lint: setup ## Lint Python (ruff).
@@ -289,6 +289,19 @@ audit: setup ## The last LINES (default 20) entries of each host's audit log.
 .PHONY: bench-backup
 bench-backup: setup ## After make deploy: time a backup and a restore of 10,000 more posts, and the requests failed meanwhile.
 	$(BIN)/python bench/backup.py
+
+# make bench's load tool, from Debian's packages.
+need_hey = @command -v hey >/dev/null || { echo 'berth: make bench needs hey: apt-get install hey'; exit 1; }
+
+.PHONY: bench
+bench: setup engine base-images image ## Capacity, deploy times and a swap under load: bench/results/report.md, report.json, swap.png.
+	$(need_hey)
+	$(BIN)/python bench/perf.py --tag $(VERSION) -- $(ANSIBLE_ARGS)
+
+.PHONY: bench-smoke
+bench-smoke: setup engine base-images image ## make bench with each measurement cut to a second or so (make test runs it).
+	$(need_hey)
+	$(BIN)/python bench/perf.py --tag $(VERSION) --seconds 1 --swap-seconds 3 -- $(ANSIBLE_ARGS)
 
 .PHONY: bench-redeploy
 bench-redeploy: setup engine base-images image ## Failed requests and lost posts during a redeploy: berth's swap against a plain recreate.

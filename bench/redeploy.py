@@ -85,6 +85,7 @@ def run_baseline(image, first, second, port, rates):
     def run(version):
         sh(
             "docker", "run", "--detach", "--name", BASELINE, "--network", "berth",
+            "--network", "berth-redis",
             "--publish", f"127.0.0.1:{port}:8080",
             "--volume", f"{instance}:/var/lib/flaskr",
             f"{image}:{version}",
