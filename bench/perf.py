@@ -24,9 +24,9 @@ request across the swap and the recreate, the switch marked).
 import argparse
 import csv
 import io
+import itertools
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from redeploy import ROOT, deploy, sh, wait_until_ready  # noqa: E402
+from redeploy import ROOT, deploy, sh, wait_until_ready
 
 RESULTS = ROOT / "bench" / "results"
 NETWORK = "berth-bench"
@@ -54,6 +54,11 @@ BARE_HELLO = (
     "    return [b'Hello, World!']\n"
     "waitress.serve(app, host='0.0.0.0', port=8080, threads=4, ident='bare')\n"
 )
+
+
+def quietly(*args):
+    """Run a command whose failure does not matter (removing what may be gone)."""
+    subprocess.run(args, check=False, capture_output=True)
 
 
 def hey(url, seconds=None, requests=None, clients=CLIENTS, rate=None):
@@ -78,7 +83,7 @@ def figures(responses, seconds=None, sent=None):
     latencies = sorted(latency for _, latency, _ in responses)
     ok = sum(1 for *_, status in responses if status == 200)
     offsets = sorted(offset for offset, *_ in responses)
-    gaps = [b - a for a, b in zip(offsets, offsets[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(offsets)]
     result = {
         "requests": sent or len(responses),
         "failed": (sent or len(responses)) - ok,
@@ -121,18 +126,19 @@ def docker_cpu(names):
     return {line.split()[0]: line.split()[1] for line in out.splitlines()}
 
 
+def output(*args):
+    return sh(*args, capture_output=True, text=True).stdout.strip()
+
+
 def address(container):
-    return sh(
-        "docker", "inspect", "--format",
-        f"{{{{(index .NetworkSettings.Networks \"{NETWORK}\").IPAddress}}}}", container,
-        capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
+    networks = f'{{{{(index .NetworkSettings.Networks "{NETWORK}").IPAddress}}}}'
+    return output("docker", "inspect", "--format", networks, container)
 
 
 def direct_capacity(image, redis_image, seconds):
     """The bare hello, /hello and the index, each server on one CPU."""
-    subprocess.run(["docker", "rm", "-f", REDIS, BARE, FLASKR], capture_output=True)
-    subprocess.run(["docker", "network", "create", NETWORK], capture_output=True)
+    quietly("docker", "rm", "-f", REDIS, BARE, FLASKR)
+    quietly("docker", "network", "create", NETWORK)
     instance = Path(tempfile.mkdtemp(prefix="berth-bench-"))
     (instance / "config.py").write_text(
         f"SECRET_KEY = {os.urandom(16).hex()!r}\nREDIS_URL = 'redis://{REDIS}:6379/0'\n"
@@ -156,8 +162,8 @@ def direct_capacity(image, redis_image, seconds):
             "flaskr index": capacity(flaskr + "/", seconds),
         }
     finally:
-        subprocess.run(["docker", "rm", "-f", REDIS, BARE, FLASKR], capture_output=True)
-        subprocess.run(["rm", "-rf", str(instance)])
+        quietly("docker", "rm", "-f", REDIS, BARE, FLASKR)
+        quietly("rm", "-rf", str(instance))
     for row in rows.values():
         row["of_bare"] = round(row["req_per_s"] / rows["bare hello"]["req_per_s"], 2)
     return rows
@@ -174,14 +180,14 @@ def timed(action):
     return round(time.monotonic() - started, 1)
 
 
-def swap_under_load(action, rate, requests, mark):
+def swap_under_load(url, action, rate, requests, mark):
     """Run action() while hey sends requests at rate, starting 2 s before it
     (requests must last beyond it); return the responses, their figures and
     the seconds from the load's start to mark()."""
     results = {}
     started = time.time()
     load = threading.Thread(
-        target=lambda: results.update(r=hey(PUBLIC + "/", requests=requests, rate=rate))
+        target=lambda: results.update(r=hey(url, requests=requests, rate=rate))
     )
     load.start()
     time.sleep(2)
@@ -201,13 +207,15 @@ def recreate_under_load(image, first, second, rate, requests):
     instance = "/var/lib/berth/flaskr"
 
     def run(tag):
-        sh("docker", "run", "--detach", "--name", RECREATE, "--network", "berth",
-           "--network", "berth-redis",
+        # On the proxy's network and Redis's, as a release is.
+        sh("docker", "create", "--name", RECREATE, "--network", "berth",
            "--publish", f"127.0.0.1:{RECREATE_PORT}:8080",
            "--volume", f"{instance}:/var/lib/flaskr", f"{image}:{tag}",
            stdout=subprocess.DEVNULL)  # fmt: skip
+        sh("docker", "network", "connect", "berth-redis", RECREATE)
+        sh("docker", "start", RECREATE, stdout=subprocess.DEVNULL)
 
-    subprocess.run(["docker", "rm", "-f", RECREATE], capture_output=True)
+    quietly("docker", "rm", "-f", RECREATE)
     run(first)
     wait_until_ready(f"http://127.0.0.1:{RECREATE_PORT}/readyz")
     switched = []
@@ -217,13 +225,16 @@ def recreate_under_load(image, first, second, rate, requests):
         sh("docker", "rm", "--force", RECREATE, stdout=subprocess.DEVNULL)
         run(second)
 
-    global PUBLIC
-    public, PUBLIC = PUBLIC, f"http://127.0.0.1:{RECREATE_PORT}"
     try:
-        return swap_under_load(recreate, rate, requests, lambda: switched[0])
+        return swap_under_load(
+            f"http://127.0.0.1:{RECREATE_PORT}/",
+            recreate,
+            rate,
+            requests,
+            lambda: switched[0],
+        )
     finally:
-        PUBLIC = public
-        subprocess.run(["docker", "rm", "-f", RECREATE], capture_output=True)
+        quietly("docker", "rm", "-f", RECREATE)
 
 
 def caddyfile_written():
@@ -237,12 +248,13 @@ def plot(swaps, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(len(swaps), 1, figsize=(10, 3.2 * len(swaps)), sharex=True)
-    for ax, (title, swap) in zip(axes, swaps.items()):
+    for ax, (title, swap) in zip(axes, swaps.items(), strict=True):
         ok = [(o, lat * 1000) for o, lat, s in swap["responses"] if s == 200]
         bad = [(o, lat * 1000) for o, lat, s in swap["responses"] if s != 200]
-        ax.scatter(*zip(*ok), s=4, label="200")
+        ax.scatter([o for o, _ in ok], [lat for _, lat in ok], s=4, label="200")
         if bad:
-            ax.scatter(*zip(*bad), s=12, color="red", label="other status")
+            ax.scatter([o for o, _ in bad], [lat for _, lat in bad], s=12, color="red",
+                       label="other status")  # fmt: skip
         ax.axvline(swap["switch_s"], color="black", linestyle="--", label="switch")
         ax.set_yscale("log")
         ax.set_ylabel("latency (ms)")
@@ -260,8 +272,11 @@ def markdown(report):
     lines = [
         f"# berth performance, {report['date']}",
         "",
-        f"Commit {report['commit']}, {report['cores']} cores; load from hey, "
-        f"{CLIENTS} clients, {report['seconds']} s per measurement after a warm-up as long.",
+        (
+            f"Commit {report['commit']}, {report['cores']} cores; load from hey, "
+            f"{CLIENTS} clients, {report['seconds']} s per measurement after a warm-up"
+            " as long."
+        ),
         "",
         "## Capacity",
         "",
@@ -303,7 +318,9 @@ def main():
     parser.add_argument("--image", default="flaskr")
     parser.add_argument("--tag", required=True, help="the built image's tag")
     parser.add_argument("--seconds", type=int, default=8, help="per measurement")
-    parser.add_argument("--swap-seconds", type=int, default=20, help="of load after a swap starts")
+    parser.add_argument(
+        "--swap-seconds", type=int, default=20, help="of load after a swap starts"
+    )
     parser.add_argument("extra", nargs="*", help="extra ansible-playbook arguments")
     args = parser.parse_args()
     image = f"{args.image}:{args.tag}"
@@ -322,12 +339,12 @@ def main():
         deploy(version, [*args.extra, "-e", f"app_replicas={replicas}"])
 
     ansible(first)
-    redis_image = sh("docker", "inspect", "--format", "{{.Config.Image}}", "berth-redis",
-                     capture_output=True, text=True).stdout.strip()  # fmt: skip
+    redis_image = output(
+        "docker", "inspect", "--format", "{{.Config.Image}}", "berth-redis"
+    )
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": sh("git", "rev-parse", "--short", "HEAD", capture_output=True,
-                     text=True).stdout.strip(),  # fmt: skip
+        "commit": output("git", "rev-parse", "--short", "HEAD"),
         "cores": os.cpu_count(),
         "seconds": args.seconds,
         "capacity": direct_capacity(image, redis_image, args.seconds),
@@ -350,16 +367,17 @@ def main():
     report["deploy_s"]["nothing to do"] = timed(lambda: ansible(first))
     swaps = {}
     for version, rate in ((second, 50), (third, max(50, int(one * 0.8)))):
-        seconds = {}
+        took = {}
         swaps[f"berth swap at {rate}/s"] = swap_under_load(
-            lambda v=version: seconds.update(s=timed(lambda: ansible(v))),
+            PUBLIC + "/",
+            lambda v=version, t=took: t.update(s=timed(lambda: ansible(v))),
             rate,
             # A deploy lasts about as long as one with nothing to do.
             rate * int(2 * report["deploy_s"]["nothing to do"] + args.swap_seconds),
             caddyfile_written,
         )
         if version == second:
-            report["deploy_s"]["new version, image on the host"] = seconds["s"]
+            report["deploy_s"]["new version, image on the host"] = took["s"]
             report["deploy_s"]["make rollback"] = timed(
                 lambda: sh(str(ROOT / ".venv/bin/ansible-playbook"), "playbooks/rollback.yml",
                            "-i", "inventory", *args.extra, stdout=subprocess.DEVNULL)

@@ -83,14 +83,16 @@ def run_baseline(image, first, second, port, rates):
     instance = "/var/lib/berth/flaskr"
 
     def run(version):
+        # On the proxy's network and Redis's, as a release is.
         sh(
-            "docker", "run", "--detach", "--name", BASELINE, "--network", "berth",
-            "--network", "berth-redis",
+            "docker", "create", "--name", BASELINE, "--network", "berth",
             "--publish", f"127.0.0.1:{port}:8080",
             "--volume", f"{instance}:/var/lib/flaskr",
             f"{image}:{version}",
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
+        sh("docker", "network", "connect", "berth-redis", BASELINE)
+        sh("docker", "start", BASELINE, stdout=subprocess.DEVNULL)
 
     subprocess.run(["docker", "rm", "-f", BASELINE], capture_output=True, check=False)
     run(first)
