@@ -294,13 +294,15 @@ bench-backup: setup ## After make deploy: time a backup and a restore of 10,000 
 need_hey = @command -v hey >/dev/null || { echo 'berth: make bench needs hey: apt-get install hey'; exit 1; }
 
 .PHONY: bench
-bench: setup engine base-images image ## Capacity, deploy times and a swap under load: bench/results/report.md, report.json, swap.png.
+bench: setup engine base-images image ## Capacity, deploy times over SSH and swaps under load: bench/results/report.md, report.json, swap.png.
 	$(need_hey)
+	molecule/images/build.sh default
 	$(BIN)/python bench/perf.py --tag $(VERSION) -- $(ANSIBLE_ARGS)
 
 .PHONY: bench-smoke
 bench-smoke: setup engine base-images image ## make bench with each measurement cut to a second or so (make test runs it).
 	$(need_hey)
+	molecule/images/build.sh default
 	$(BIN)/python bench/perf.py --tag $(VERSION) --seconds 1 --swap-seconds 3 -- $(ANSIBLE_ARGS)
 
 .PHONY: bench-redeploy

@@ -1,24 +1,27 @@
 #!/usr/bin/env python3
-"""berth's performance report: capacity, deploy times and a swap under load.
+"""berth's performance report: capacity, deploy times and swaps under load.
 
     make bench                 # or: .venv/bin/python bench/perf.py --tag <built tag>
-    make bench-smoke           # the same, each measurement cut to a second
+    make bench-smoke           # the same, each measurement cut to a second or so
 
-On this machine (inventory/, loopback only), with the app image built (make
-image), every load comes from one tool, hey (Debian's package), after a
-warm-up of the same length:
+With the app image built (make image) and the test-host images (molecule/
+images/build.sh default), every load comes from one tool, hey (Debian's
+package), after a warm-up as long as the measurement:
 
 - capacity: a bare WSGI hello on waitress, flaskr's /hello and its index, each
-  in the app's image limited to one CPU and reached directly; then the index
-  through berth's proxy with app_replicas 1 and 2, with each process's CPU;
-- deploy times over the inventory's connection: a deploy with nothing to do,
-  a new version whose image is on the host, and make rollback;
-- a swap under load: berth's deploy of a new version at 50 requests a second
-  and at 80 % of the proxy's capacity, and beside it a plain recreate of a
-  container: requests failed, p50 and p99 latency and the longest gap.
+  in the app's image limited to one CPU and reached directly, on this machine;
+- on a test host (a container with systemd, an engine and sshd, reached over
+  SSH as a server is; removed at the end): the index through berth's proxy
+  with app_replicas 1 and 2, with each container's CPU; the time of a deploy
+  with nothing to do, of a new version whose image is on the host and of a
+  rollback; and berth's swap at 50 requests a second and at 80 % of the
+  proxy's capacity, beside a plain recreate of a container: requests failed,
+  p50 and p99 latency and the longest gap.
 
-Writes bench/results/report.md, report.json and swap.png (the latency of every
-request across the swap and the recreate, the switch marked).
+--berth DIR deploys with another checkout of berth (an earlier one, for a
+before-and-after). Writes bench/results/report.md, report.json and swap.png
+(the latency of every request across the swaps and the recreate, the switch
+marked).
 """
 
 import argparse
@@ -35,15 +38,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from redeploy import ROOT, deploy, sh, wait_until_ready
+from redeploy import ROOT, sh, wait_until_ready
 
 RESULTS = ROOT / "bench" / "results"
 NETWORK = "berth-bench"
 REDIS = "berth-bench-redis"
 BARE = "berth-bench-bare"
 FLASKR = "berth-bench-flaskr"
+HOST = "berth-bench-host"
+HOST_IMAGE = "berth/molecule-engine:bookworm"
 RECREATE = "berth-bench-recreate"
-PUBLIC = "http://127.0.0.1:8000"
 RECREATE_PORT = 8001
 CLIENTS = 8
 # A WSGI hello served by the waitress in the app's image, with flaskr's threads.
@@ -103,27 +107,28 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p / 100))]
 
 
-def capacity(url, seconds, stats_of=()):
-    """Closed-loop throughput at url after a warm-up; with stats_of, the CPU of
-    those containers midway, as docker stats reports it (100 % = one core)."""
+def capacity(url, seconds, stats=None, names=()):
+    """Closed-loop throughput at url after a warm-up; with stats, the CPU of
+    the containers names midway (100 % = one core)."""
     hey(url, seconds=seconds)
     cpu = {}
-    if stats_of:
-        sampler = threading.Timer(seconds / 3, lambda: cpu.update(docker_cpu(stats_of)))
+    if stats:
+        sampler = threading.Timer(seconds / 3, lambda: cpu.update(stats(names)))
         sampler.start()
     result = figures(hey(url, seconds=seconds), seconds=seconds)
-    if stats_of:
+    if stats:
         sampler.join()
         result["cpu_percent"] = cpu
     return result
 
 
-def docker_cpu(names):
+def docker_cpu(names, docker=("docker",)):
+    """Each container's CPU as docker stats reports it."""
     out = subprocess.run(
-        ["docker", "stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}}", *names],
+        [*docker, "stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}}", *names],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
-    return {line.split()[0]: line.split()[1] for line in out.splitlines()}
+    return dict(line.split() for line in out.splitlines())
 
 
 def output(*args):
@@ -169,21 +174,10 @@ def direct_capacity(image, redis_image, seconds):
     return rows
 
 
-def live_containers():
-    history = json.loads(Path("/var/lib/berth/flaskr-history.json").read_text())
-    return history["live"]["containers"]
-
-
-def timed(action):
-    started = time.monotonic()
-    action()
-    return round(time.monotonic() - started, 1)
-
-
 def swap_under_load(url, action, rate, requests, mark):
-    """Run action() while hey sends requests at rate, starting 2 s before it
-    (requests must last beyond it); return the responses, their figures and
-    the seconds from the load's start to mark()."""
+    """Run action() while hey sends requests at rate to url, starting 2 s
+    before it (requests must last beyond it); return the responses, their
+    figures and the seconds from the load's start to mark()."""
     results = {}
     started = time.time()
     load = threading.Thread(
@@ -193,52 +187,121 @@ def swap_under_load(url, action, rate, requests, mark):
     time.sleep(2)
     action()
     load.join()
-    responses = results["r"]
     return {
-        **figures(responses, sent=requests),
+        **figures(results["r"], sent=requests),
         "rate": rate,
         "switch_s": round(mark() - started, 2),
-        "responses": responses,
+        "responses": results["r"],
     }
 
 
-def recreate_under_load(image, first, second, rate, requests):
-    """A plain recreate of one container on its own port, under the same load."""
-    instance = "/var/lib/berth/flaskr"
+class TestHost:
+    """A host that berth deploys to over SSH: a container of the Molecule
+    test-host image (systemd, Debian's engine, sshd) on NETWORK, given a key,
+    the images to run (no registry: docker load), and an inventory."""
 
-    def run(tag):
-        # On the proxy's network and Redis's, as a release is.
-        sh("docker", "create", "--name", RECREATE, "--network", "berth",
-           "--publish", f"127.0.0.1:{RECREATE_PORT}:8080",
-           "--volume", f"{instance}:/var/lib/flaskr", f"{image}:{tag}",
+    def __init__(self, images, berth, extra):
+        self.berth, self.extra = berth, extra
+        self.dir = Path(tempfile.mkdtemp(prefix="berth-bench-"))
+        quietly("docker", "rm", "-fv", HOST)
+        quietly("docker", "network", "create", NETWORK)
+        # As Molecule runs it (.config/molecule/config.yml).
+        sh("docker", "run", "--detach", "--name", HOST, "--hostname", HOST,
+           "--network", NETWORK, "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+           "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined",
+           "--cgroupns", "host", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+           "--volume", "/var/lib/docker", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+           HOST_IMAGE, "/lib/systemd/systemd", stdout=subprocess.DEVNULL)  # fmt: skip
+        key = self.dir / "key"
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
+        self.run("install", "-d", "-m", "700", "/root/.ssh")
+        sh("docker", "cp", f"{key}.pub", f"{HOST}:/root/.ssh/authorized_keys")
+        self.address = address(HOST)
+        deadline = time.monotonic() + 120
+        while self.run("docker", "info", check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                sys.exit(f"bench: the engine in {HOST} did not start")
+            time.sleep(1)
+        saved = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE)
+        sh("docker", "exec", "-i", HOST, "docker", "load", stdin=saved.stdout,
            stdout=subprocess.DEVNULL)  # fmt: skip
-        sh("docker", "network", "connect", "berth-redis", RECREATE)
-        sh("docker", "start", RECREATE, stdout=subprocess.DEVNULL)
+        saved.wait()
+        self.inventory = self.dir / "inventory.yml"
+        self.inventory.write_text(json.dumps({"app": {"hosts": {HOST: {
+            "ansible_host": self.address,
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(key),
+            "ansible_ssh_common_args":
+                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "app_bind_address": "0.0.0.0",
+        }}}}))  # fmt: skip
+        self.url = f"http://{self.address}:8000/"
 
-    quietly("docker", "rm", "-f", RECREATE)
-    run(first)
-    wait_until_ready(f"http://127.0.0.1:{RECREATE_PORT}/readyz")
-    switched = []
+    def run(self, *args, check=True, **kwargs):
+        return subprocess.run(
+            ["docker", "exec", HOST, *args], check=check, capture_output=True,
+            text=True, **kwargs,
+        )  # fmt: skip
 
-    def recreate():
-        switched.append(time.time())
-        sh("docker", "rm", "--force", RECREATE, stdout=subprocess.DEVNULL)
-        run(second)
+    def playbook(self, name, *args):
+        """Run one of berth's playbooks against the host; return its seconds."""
+        started = time.monotonic()
+        sh(str(ROOT / ".venv" / "bin" / "ansible-playbook"), f"playbooks/{name}.yml",
+           "-i", str(self.inventory), "-i", str(self.berth / "inventory" / "group_vars"),
+           *args, *self.extra, cwd=self.berth, stdout=subprocess.DEVNULL,
+           env={**os.environ, "ANSIBLE_CONFIG": str(self.berth / "ansible.cfg")})  # fmt: skip
+        return round(time.monotonic() - started, 1)
 
-    try:
-        return swap_under_load(
-            f"http://127.0.0.1:{RECREATE_PORT}/",
-            recreate,
-            rate,
-            requests,
-            lambda: switched[0],
+    def deploy(self, version, replicas=1):
+        return self.playbook(
+            "deploy", "-e", f"app_version={version}", "-e", f"app_replicas={replicas}"
         )
-    finally:
-        quietly("docker", "rm", "-f", RECREATE)
 
+    def live_containers(self):
+        history = self.run("cat", "/var/lib/berth/flaskr-history.json").stdout
+        return json.loads(history)["live"]["containers"]
 
-def caddyfile_written():
-    return Path("/var/lib/berth/proxy/Caddyfile").stat().st_mtime
+    def cpu(self, names):
+        return docker_cpu(names, ["docker", "exec", HOST])
+
+    def caddyfile_written(self):
+        return os.stat(
+            f"/proc/{self.pid()}/root/var/lib/berth/proxy/Caddyfile"
+        ).st_mtime
+
+    def pid(self):
+        return output("docker", "inspect", "--format", "{{.State.Pid}}", HOST)
+
+    def recreate_under_load(self, image, first, second, rate, requests):
+        """A plain recreate of one container on its own port, under the same load."""
+
+        def run(tag):
+            # On the proxy's network and Redis's, as a release is.
+            self.run("docker", "create", "--name", RECREATE, "--network", "berth",
+                     "--publish", f"{RECREATE_PORT}:8080",
+                     "--volume", "/var/lib/berth/flaskr:/var/lib/flaskr", f"{image}:{tag}")  # fmt: skip
+            self.run("docker", "network", "connect", "berth-redis", RECREATE)
+            self.run("docker", "start", RECREATE)
+
+        url = f"http://{self.address}:{RECREATE_PORT}/"
+        self.run("docker", "rm", "-f", RECREATE, check=False)
+        run(first)
+        wait_until_ready(url + "readyz")
+        switched = []
+
+        def recreate():
+            switched.append(time.time())
+            self.run("docker", "rm", "--force", RECREATE)
+            run(second)
+
+        try:
+            return swap_under_load(url, recreate, rate, requests, lambda: switched[0])
+        finally:
+            self.run("docker", "rm", "-f", RECREATE, check=False)
+
+    def remove(self):
+        quietly("docker", "rm", "-fv", HOST)
+        quietly("rm", "-rf", str(self.dir))
 
 
 def plot(swaps, path):
@@ -273,9 +336,10 @@ def markdown(report):
         f"# berth performance, {report['date']}",
         "",
         (
-            f"Commit {report['commit']}, {report['cores']} cores; load from hey, "
-            f"{CLIENTS} clients, {report['seconds']} s per measurement after a warm-up"
-            " as long."
+            f"berth {report['berth']}, image {report['image']}, {report['cores']} cores;"
+            f" load from hey, {CLIENTS} clients, {report['seconds']} s per measurement"
+            " after a warm-up as long. Direct rows: this machine, one CPU per server."
+            " Proxy rows, deploys and swaps: a test host over SSH."
         ),
         "",
         "## Capacity",
@@ -293,7 +357,7 @@ def markdown(report):
         "",
         f"2 replicas / 1 replica through the proxy: **{report['replica_ratio']}x**",
         "",
-        "## Deploy times (inventory/, this machine)",
+        "## Deploy times over SSH",
         "",
         "| deploy | seconds |",
         "|---|---|",
@@ -317,6 +381,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", default="flaskr")
     parser.add_argument("--tag", required=True, help="the built image's tag")
+    parser.add_argument("--redis-image", default="berth/redis:7-bookworm")
+    parser.add_argument("--proxy-image", default="berth/caddy:2-bookworm")
+    parser.add_argument(
+        "--berth", type=Path, default=ROOT, help="the berth to deploy with"
+    )
     parser.add_argument("--seconds", type=int, default=8, help="per measurement")
     parser.add_argument(
         "--swap-seconds", type=int, default=20, help="of load after a swap starts"
@@ -335,56 +404,62 @@ def main():
            input=f"FROM {image}\nLABEL org.berth.bench={tag}\n",
            text=True, stdout=subprocess.DEVNULL)  # fmt: skip
 
-    def ansible(version, replicas=1):
-        deploy(version, [*args.extra, "-e", f"app_replicas={replicas}"])
-
-    ansible(first)
-    redis_image = output(
-        "docker", "inspect", "--format", "{{.Config.Image}}", "berth-redis"
-    )
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": output("git", "rev-parse", "--short", "HEAD"),
+        "berth": output("git", "-C", str(args.berth), "rev-parse", "--short", "HEAD"),
+        "image": image,
         "cores": os.cpu_count(),
         "seconds": args.seconds,
-        "capacity": direct_capacity(image, redis_image, args.seconds),
+        "capacity": direct_capacity(image, args.redis_image, args.seconds),
         "deploy_s": {},
         "swap": {},
     }
     rows = report["capacity"]
-    for replicas in (1, 2):
-        ansible(first, replicas)
-        row = capacity(
-            PUBLIC + "/", args.seconds,
-            stats_of=["berth-proxy", "berth-redis", *live_containers()],
-        )  # fmt: skip
-        row["of_bare"] = round(row["req_per_s"] / rows["bare hello"]["req_per_s"], 2)
-        rows[f"index via proxy, {replicas} replica(s)"] = row
-    one, two = (rows[f"index via proxy, {n} replica(s)"]["req_per_s"] for n in (1, 2))
-    report["replica_ratio"] = round(two / one, 2)
-
-    ansible(first)
-    report["deploy_s"]["nothing to do"] = timed(lambda: ansible(first))
-    swaps = {}
-    for version, rate in ((second, 50), (third, max(50, int(one * 0.8)))):
-        took = {}
-        swaps[f"berth swap at {rate}/s"] = swap_under_load(
-            PUBLIC + "/",
-            lambda v=version, t=took: t.update(s=timed(lambda: ansible(v))),
-            rate,
-            # A deploy lasts about as long as one with nothing to do.
-            rate * int(2 * report["deploy_s"]["nothing to do"] + args.swap_seconds),
-            caddyfile_written,
-        )
-        if version == second:
-            report["deploy_s"]["new version, image on the host"] = took["s"]
-            report["deploy_s"]["make rollback"] = timed(
-                lambda: sh(str(ROOT / ".venv/bin/ansible-playbook"), "playbooks/rollback.yml",
-                           "-i", "inventory", *args.extra, stdout=subprocess.DEVNULL)
-            )  # fmt: skip
-    swaps["plain recreate at 50/s"] = recreate_under_load(
-        args.image, first, second, 50, 50 * args.swap_seconds
+    releases = [f"{args.image}:{tag}" for tag in (first, second, third)]
+    host = TestHost(
+        [*releases, args.redis_image, args.proxy_image], args.berth, args.extra
     )
+    try:
+        host.deploy(first)
+        for replicas in (1, 2):
+            host.deploy(first, replicas)
+            row = capacity(
+                host.url,
+                args.seconds,
+                host.cpu,
+                ["berth-proxy", "berth-redis", *host.live_containers()],
+            )
+            row["of_bare"] = round(
+                row["req_per_s"] / rows["bare hello"]["req_per_s"], 2
+            )
+            rows[f"index via proxy, {replicas} replica(s)"] = row
+        one, two = (
+            rows[f"index via proxy, {n} replica(s)"]["req_per_s"] for n in (1, 2)
+        )
+        report["replica_ratio"] = round(two / one, 2)
+
+        host.deploy(first)
+        report["deploy_s"]["nothing to do"] = host.deploy(first)
+        # The load lasts as long as a deploy with nothing to do, twice, and then some.
+        seconds = int(2 * report["deploy_s"]["nothing to do"] + args.swap_seconds)
+        swaps = {}
+        for version, rate in ((second, 50), (third, max(50, int(one * 0.8)))):
+            took = {}
+            swaps[f"berth swap at {rate}/s"] = swap_under_load(
+                host.url,
+                lambda v=version, t=took: t.update(s=host.deploy(v)),
+                rate,
+                rate * seconds,
+                host.caddyfile_written,
+            )
+            if version == second:
+                report["deploy_s"]["new version, image on the host"] = took["s"]
+                report["deploy_s"]["rollback"] = host.playbook("rollback")
+        swaps["plain recreate at 50/s"] = host.recreate_under_load(
+            args.image, first, second, 50, 50 * seconds
+        )
+    finally:
+        host.remove()
     plot(swaps, RESULTS / "swap.png")
     report["swap"] = {
         name: {k: v for k, v in swap.items() if k != "responses"}
