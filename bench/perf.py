@@ -200,7 +200,7 @@ class TestHost:
     test-host image (systemd, Debian's engine, sshd) on NETWORK, given a key,
     the images to run (no registry: docker load), and an inventory."""
 
-    def __init__(self, images, berth, extra):
+    def __init__(self, images, settings, berth, extra):
         self.berth, self.extra = berth, extra
         self.dir = Path(tempfile.mkdtemp(prefix="berth-bench-"))
         quietly("docker", "rm", "-fv", HOST)
@@ -234,6 +234,7 @@ class TestHost:
             "ansible_ssh_common_args":
                 "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
             "app_bind_address": "0.0.0.0",
+            **settings,
         }}}}))  # fmt: skip
         self.url = f"http://{self.address}:8000/"
 
@@ -246,10 +247,17 @@ class TestHost:
     def playbook(self, name, *args):
         """Run one of berth's playbooks against the host; return its seconds."""
         started = time.monotonic()
-        sh(str(ROOT / ".venv" / "bin" / "ansible-playbook"), f"playbooks/{name}.yml",
-           "-i", str(self.inventory), "-i", str(self.berth / "inventory" / "group_vars"),
-           *args, *self.extra, cwd=self.berth, stdout=subprocess.DEVNULL,
-           env={**os.environ, "ANSIBLE_CONFIG": str(self.berth / "ansible.cfg")})  # fmt: skip
+        run = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "ansible-playbook"), f"playbooks/{name}.yml",
+             "-i", str(self.inventory),
+             *args, *self.extra],
+            cwd=self.berth, capture_output=True, text=True, check=False,
+            env={**os.environ, "ANSIBLE_CONFIG": str(self.berth / "ansible.cfg")},
+        )  # fmt: skip
+        if run.returncode != 0:
+            sys.exit(
+                f"bench: playbooks/{name}.yml {' '.join(args)} failed:\n{run.stdout[-3000:]}"
+            )
         return round(time.monotonic() - started, 1)
 
     def deploy(self, version, replicas=1):
@@ -262,7 +270,7 @@ class TestHost:
         return json.loads(history)["live"]["containers"]
 
     def cpu(self, names):
-        return docker_cpu(names, ["docker", "exec", HOST])
+        return docker_cpu(names, ["docker", "exec", HOST, "docker"])
 
     def caddyfile_written(self):
         return os.stat(
@@ -417,8 +425,11 @@ def main():
     rows = report["capacity"]
     releases = [f"{args.image}:{tag}" for tag in (first, second, third)]
     host = TestHost(
-        [*releases, args.redis_image, args.proxy_image], args.berth, args.extra
-    )
+        [*releases, args.redis_image, args.proxy_image],
+        {"app_image": args.image, "redis_image": args.redis_image,
+         "app_proxy_image": args.proxy_image},
+        args.berth, args.extra,
+    )  # fmt: skip
     try:
         host.deploy(first)
         for replicas in (1, 2):
@@ -455,8 +466,10 @@ def main():
             if version == second:
                 report["deploy_s"]["new version, image on the host"] = took["s"]
                 report["deploy_s"]["rollback"] = host.playbook("rollback")
+        # From the first release to the live one: the rollback took the
+        # second's image off the host.
         swaps["plain recreate at 50/s"] = host.recreate_under_load(
-            args.image, first, second, 50, 50 * seconds
+            args.image, first, third, 50, 50 * seconds
         )
     finally:
         host.remove()
