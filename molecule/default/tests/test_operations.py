@@ -14,7 +14,7 @@ import time
 
 import pytest
 import testinfra
-from on_test_host import copy_bench, load, page
+from on_test_host import BENCH, OnTestHost, copy_bench, load, page
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
@@ -412,6 +412,74 @@ def test_a_backup_restores_on_a_new_host(host, settings, versions, backup, new_h
     ).content_string.splitlines()
     assert json.loads(entries[-1])["action"] == "restore"
     assert backup["archive"].name in json.loads(entries[-1])["what"]
+
+
+# Run on a test host: GET a URL n times from 8 threads; print the statuses.
+GET_MANY = """
+import collections, json, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+def get(_):
+    with urllib.request.urlopen(sys.argv[1], timeout=10) as response:
+        return response.status
+with ThreadPoolExecutor(8) as pool:
+    print(json.dumps(collections.Counter(pool.map(get, range(int(sys.argv[2]))))))
+"""
+
+
+def test_replicas_serve_together_and_the_day2_verbs_see_them(
+    settings, versions, new_host
+):
+    """app_replicas=2 on the new host, swapped to under reads and new posts:
+    none fails or is lost, both replicas serve, the counter counts every
+    view, and status, logs and shell see the replicas."""
+    new, inventory = new_host["host"], new_host["inventory"]
+    copy_bench(new, ROOT)
+    url = f"http://127.0.0.1:{settings['app_published_port']}"
+    with (
+        load(new, f"{url}/", "replicas") as reads,
+        OnTestHost(
+            new, "writes-replicas", f"{BENCH}/writes.py {url} --rate 5 --duration 300"
+        ) as posts,
+    ):
+        deployed = subprocess.run(
+            ["ansible-playbook", "-i", inventory, "playbooks/deploy.yml",
+             "-e", f"app_version={versions[1]}", "-e", "app_replicas=2"],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert deployed.returncode == 0, deployed.stdout[-3000:]
+        time.sleep(5)  # new posts with both replicas writing
+    print(f"\nswap to 2 replicas: reads {reads.figures}, posts {posts.figures}")
+    assert reads.figures["sent"] > 0 and reads.figures["failed"] == 0
+    assert posts.figures["created"] > 0 and posts.figures["failed"] == 0
+    assert posts.figures["missing"] == []
+
+    history = json.loads(
+        new.file(f"{settings['host_state_dir']}/flaskr-history.json").content_string
+    )
+    replicas = history["live"]["containers"]
+    assert len(replicas) == 2
+    before = seen_count(page(new, f"{url}/auth/register")[1])
+    statuses = json.loads(
+        new.check_output("python3 -c %s %s 200", GET_MANY, f"{url}/auth/register")
+    )
+    assert statuses == {"200": 200}
+    assert seen_count(page(new, f"{url}/auth/register")[1]) == before + 201
+    for replica in replicas:
+        served = new.check_output("docker logs %s 2>&1", replica)
+        assert '"GET /auth/register" 200' in served, replica
+
+    (report,) = json.loads(make("status", "FORMAT=json", inventory=inventory).stdout)
+    assert report["problems"] == [], report
+    assert [c["name"] for c in report["app"]["live"]["containers"]] == replicas
+    assert all(c["running"] for c in report["app"]["live"]["containers"])
+    logs = make("logs", "LINES=50", inventory=inventory).stdout
+    for replica in replicas:
+        assert f"{replica} | " in logs and '"GET /auth/register" 200' in logs, logs[
+            -2000:
+        ]
+    shell = make("shell", inventory=inventory,
+                 stdin="print('database:', app.config['DATABASE'])\n")  # fmt: skip
+    assert "database: /var/lib/flaskr/flaskr.sqlite" in shell.stdout, shell.stdout
 
 
 def test_remove_keeps_the_data_and_purge_needs_the_hosts_name(settings, new_host):
