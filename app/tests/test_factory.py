@@ -47,3 +47,24 @@ def test_favicon_is_the_static_icon(client):
         assert icon.data == static.data
     # Every page names it, so browsers ask for it there.
     assert b'<link rel="icon" href="/static/favicon.svg"' in client.get("/").data
+
+
+def test_sessions_keep_one_serializer_per_secret_key(app, auth):
+    auth.login()
+    serializer = app.session_interface.get_signing_serializer
+    assert serializer(app) is serializer(app)
+    app.secret_key = "another"
+    assert serializer(app).secret_keys == [b"another"]
+
+
+def test_a_rotated_secret_key_keeps_sessions_signed_by_the_previous_one(make_app):
+    old = make_app(SECRET_KEY="old")
+    client = old.test_client()
+    client.post("/auth/login", data={"username": "test", "password": "test"})
+    cookie = client.get_cookie("session").value
+
+    for fallbacks, logged_in in ((["old"], True), ([], False)):
+        new = make_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=fallbacks)
+        client = new.test_client()
+        client.set_cookie("session", cookie)
+        assert (b"Log Out" in client.get("/").data) is logged_in

@@ -1,6 +1,7 @@
 """Rate limits on login and registration, against a real redis-server,
 including Redis down, going away and hung."""
 
+import functools
 import logging
 import time
 
@@ -151,3 +152,25 @@ def test_hung_redis_costs_a_login_little(make_app, silent_redis):
         # The counter's socket timeouts bound the wait; without them a login
         # would hang.
         assert elapsed < 1, f"a hung Redis held a login for {elapsed:.2f} s"
+
+
+def test_only_the_auth_pages_run_the_limiter(limited_app):
+    """Every other page skips its work: its hooks are the auth blueprint's."""
+    (limiter,) = limited_app.extensions["limiter"]
+
+    def limiters(hooks):
+        owners = (
+            f.args[0]
+            if isinstance(f, functools.partial)
+            else getattr(f, "__self__", None)
+            for f in hooks
+        )
+        return [owner for owner in owners if owner is limiter]
+
+    for registry in (
+        limited_app.before_request_funcs,
+        limited_app.after_request_funcs,
+        limited_app.teardown_request_funcs,
+    ):
+        assert limiters(registry[None]) == []
+        assert limiters(registry["auth"]) == [limiter]

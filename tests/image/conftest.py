@@ -201,10 +201,11 @@ class App:
 
 @pytest.fixture
 def start_app(image, network, tmp_path):
-    """Start the image with a temporary instance folder: start_app(redis_url)."""
+    """Start the image with a temporary instance folder: start_app(redis_url),
+    with more docker run options and a command if given."""
     started = []
 
-    def start(redis_url=None):
+    def start(redis_url=None, options=(), command=()):
         name = f"{PREFIX}-app{len(started)}"
         instance = make_instance(tmp_path / name, redis_url)
         docker(
@@ -218,7 +219,9 @@ def start_app(image, network, tmp_path):
             "127.0.0.1::8080",
             "--volume",
             f"{instance}:/var/lib/flaskr",
+            *options,
             image,
+            *command,
         )
         started.append(name)
         return App(name)

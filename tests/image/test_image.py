@@ -5,7 +5,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import APP_UID, CA_MARKER, ROOT, docker
+import pytest
+from conftest import APP_UID, CA_MARKER, ROOT, docker, wait_until
 
 APP_TESTS = sorted(p.name for p in (ROOT / "app/tests").glob("*.py"))
 
@@ -22,6 +23,30 @@ def test_becomes_healthy_and_counts_visits_in_redis(start_app, redis):
     ]
     assert counts[1] == counts[0] + 1
     assert app.get("/readyz").status_code == 200
+
+
+# A server on the app's port whose /healthz answers 503.
+FAILING_HEALTHZ = (
+    "import waitress\n"
+    "def app(environ, start_response):\n"
+    "    start_response('503 Service Unavailable', [])\n"
+    "    return [b'']\n"
+    "waitress.serve(app, port=8080)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["python3", "-c", FAILING_HEALTHZ], ["sleep", "infinity"]],
+    ids=["healthz answers 503", "nothing listens"],
+)
+def test_the_image_probe_fails_unless_healthz_answers_200(start_app, command):
+    # The image's own probe, with a start period of 1 s (0 keeps the image's).
+    app = start_app(
+        options=["--health-start-period", "1s", "--entrypoint", command[0]],
+        command=command[1:],
+    )
+    wait_until(lambda: app.health() == "unhealthy", timeout=30)
 
 
 def test_runs_as_the_unprivileged_flaskr_user(start_app, redis, image_config):

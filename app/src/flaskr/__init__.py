@@ -3,9 +3,24 @@
 import os
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with a serializer made once per secret
+    key: Flask makes a new one to open and again to save every session."""
+
+    def __init__(self):
+        self.serializers = {}
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self.serializers:
+            self.serializers[keys] = super().get_signing_serializer(app)
+        return self.serializers[keys]
 
 
 def create_app(test_config=None):
@@ -37,6 +52,7 @@ def create_app(test_config=None):
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
 
     os.makedirs(app.instance_path, exist_ok=True)
+    app.session_interface = SessionInterface()
 
     @app.route("/hello")
     def hello():

@@ -20,9 +20,7 @@ def init_app(app):
         in_memory_fallback_enabled=True,
         swallow_errors=True,
     )
-    limiter.init_app(app)
-    # Only POSTs are limited: every other request skips the limiter's work.
-    limiter.request_filter(lambda: request.method != "POST")
+    init_for_blueprint(limiter, app, auth.bp)
     # Only the forms' POSTs count: the pages themselves always open.
     limiter.limit(app.config["AUTH_RATE_LIMIT_PER_ADDRESS"], methods=["POST"])(auth.bp)
     limiter.limit(
@@ -31,6 +29,22 @@ def init_app(app):
         methods=["POST"],
     )(auth.bp)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+def init_for_blueprint(limiter, app, blueprint):
+    """limiter.init_app(app), with the hooks it adds run for blueprint's
+    requests alone: every other page skips the limiter's work."""
+    registries = (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+    )
+    earlier = [list(registry.get(None, ())) for registry in registries]
+    limiter.init_app(app)
+    for registry, functions in zip(registries, earlier, strict=True):
+        added = [f for f in registry.get(None, ()) if f not in functions]
+        registry[None] = functions
+        registry.setdefault(blueprint.name, []).extend(added)
 
 
 def client_address():
