@@ -29,6 +29,7 @@ import csv
 import io
 import itertools
 import json
+import math
 import os
 import resource
 import subprocess
@@ -188,6 +189,9 @@ def swap_under_load(url, action, rate, requests, mark):
     """Run action() while hey sends requests at rate to url, starting 2 s
     before it (requests must last beyond it); return the responses, their
     figures and the seconds from the load's start to mark()."""
+    # hey sends requests // clients per client: a whole number each, so that
+    # every request not answered 200 is a failure.
+    requests = CLIENTS * math.ceil(requests / CLIENTS)
     results = {}
     started = time.time()
     load = threading.Thread(
