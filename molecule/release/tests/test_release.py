@@ -239,7 +239,7 @@ def test_upgrade_from_the_previous_berth_kept_everything(
     key = host.file(state["secret_key"]).content_string
     recorded = host.file(f"{RECORDS}/secret-key.sha256").content_string.strip()
     assert hashlib.sha256(key.encode()).hexdigest() == recorded
-    # The history of state format 1, migrated to format 2 by the previous
+    # The history of state format 1, migrated to format 2 by an earlier
     # berth, is this berth's: the second release live, the first one kept for
     # a rollback; the files of format 1 are gone.
     assert host.file(state["format"]).content_string.strip() == "2"
