@@ -208,3 +208,42 @@ def test_a_failed_reload_puts_the_previous_caddyfile_back(host, settings):
     page = head(host, settings)
     assert page["status"] == 200
     assert "Content-Security-Policy" in page["headers"]
+
+
+def test_a_proxy_an_earlier_berth_started_is_updated_in_place_and_reloaded(
+    host, settings
+):
+    """berth 3.2 and earlier left Caddy's admin API on its default address and
+    the proxy without limits: a deploy sets them on the running proxy and
+    reloads it where it listens, then on its socket."""
+    caddyfile = host.file(f"{settings['host_state_dir']}/proxy/Caddyfile")
+    before = caddyfile.content_string
+    proxy = settings["app_proxy_container_name"]
+    socket = "/config/admin.sock"
+    reload = "docker exec %s caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile --address %s"
+    # The proxy as such a berth left it: its Caddyfile has no admin line and
+    # Caddy runs it, and the proxy's memory and processes are not as this
+    # berth sets them.
+    host.check_output("sed -i '/^\\s*admin /d' %s", caddyfile.path)
+    host.check_output(reload, proxy, f"unix/{socket}")
+    assert host.run("docker exec %s test -S %s", proxy, socket).rc == 1
+    host.check_output(
+        "docker update --memory 256m --memory-swap 256m --pids-limit 512 %s", proxy
+    )
+    started = inspect(host, proxy)["State"]["StartedAt"]
+
+    extra = {"app_version": settings["berth_molecule_versions"][1]}
+    done = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml", "-e", json.dumps(extra)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    # Updated in place, not restarted, and running this berth's configuration.
+    state = inspect(host, proxy)
+    assert state["State"]["StartedAt"] == started
+    assert state["HostConfig"]["Memory"] == 128 * 2**20
+    assert state["HostConfig"]["PidsLimit"] == 256
+    assert caddyfile.content_string == before
+    assert host.run("docker exec %s test -S %s", proxy, socket).rc == 0
+    assert head(host, settings)["status"] == 200
