@@ -6,10 +6,13 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 
 import pytest
 from on_test_host import inspect, page
 
+ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
 
@@ -200,3 +203,51 @@ def test_readyz_answers_200(host):
     status, body = get(host, "/readyz")
     assert status == 200
     assert json.loads(body) == {"status": "ready"}
+
+
+def deploy(*extra_vars):
+    """playbooks/deploy.yml as `make deploy` runs it, which ends early when the
+    host is as the last deploy left it (the scenarios turn that off)."""
+    done = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml",
+         "-e", "host_skip_unchanged=true", *(f"-e{v}" for v in extra_vars)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    recap = re.search(r"ok=(\d+)\s+changed=(\d+)", done.stdout)
+    return {
+        "output": done.stdout,
+        "nothing to do": "Nothing to do: the host is as the last deploy" in done.stdout,
+        "ok": int(recap.group(1)),
+        "changed": int(recap.group(2)),
+    }
+
+
+def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_changed(
+    host, settings, versions
+):
+    live = f"app_version={versions[1]}"
+    deploy(live)  # the stamp of this deploy, whatever the last one was
+
+    unchanged = deploy(live)
+    assert unchanged["nothing to do"], unchanged["output"]
+    assert unchanged["changed"] == 0
+    assert "Run the proxy" not in unchanged["output"]
+
+    # A file and a container of berth's, changed by hand: every task runs and
+    # puts them back.
+    settings_file = host.file(f"{settings['host_state_dir']}/backup.json")
+    written = settings_file.content_string
+    host.check_output("echo '{}' > %s", settings_file.path)
+    proxy = settings["app_proxy_container_name"]
+    host.check_output("docker update --pids-limit 300 %s", proxy)
+    drifted = deploy(live)
+    assert not drifted["nothing to do"], drifted["output"]
+    assert settings_file.content_string == written
+    assert inspect(host, proxy)["HostConfig"]["PidsLimit"] == 256
+
+    # A variable with another value: every task runs, with nothing to change.
+    other = deploy(live, "host_lock_reason=deploying-with-another-reason")
+    assert not other["nothing to do"], other["output"]
+    assert other["changed"] == 0
+    assert other["ok"] > 3 * unchanged["ok"] / 2
