@@ -234,8 +234,8 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert unchanged["changed"] == 0
     assert "Run the proxy" not in unchanged["output"]
 
-    # A file and a container of berth's, changed by hand: every task runs and
-    # puts them back.
+    # A file of the platform's and a container of the app's, changed by hand:
+    # every task runs and puts them back.
     settings_file = host.file(f"{settings['host_state_dir']}/backup.json")
     written = settings_file.content_string
     host.check_output("echo '{}' > %s", settings_file.path)
@@ -243,11 +243,14 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     host.check_output("docker update --pids-limit 300 %s", proxy)
     drifted = deploy(live)
     assert not drifted["nothing to do"], drifted["output"]
+    assert "Write redis.conf with the password" in drifted["output"]
     assert settings_file.content_string == written
     assert inspect(host, proxy)["HostConfig"]["PidsLimit"] == 256
 
-    # A variable with another value: every task runs, with nothing to change.
-    other = deploy(live, "host_lock_reason=deploying-with-another-reason")
-    assert not other["nothing to do"], other["output"]
-    assert other["changed"] == 0
-    assert other["ok"] > 3 * unchanged["ok"] / 2
+    # Only the app's part differs (one of its variables): the app's role runs,
+    # with nothing to change, and the platform's roles are skipped.
+    app_only = deploy(live, "app_certificate_timeout=91")
+    assert not app_only["nothing to do"], app_only["output"]
+    assert app_only["changed"] == 0
+    assert "Run the proxy" in app_only["output"]
+    assert "Write redis.conf with the password" not in app_only["output"]
