@@ -27,7 +27,11 @@ import sys
 
 
 def output(*command):
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    """What a command printed, or why it could not run: either is observed."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:
+        return f"{command[0]}: {error.strerror}\n"
     return done.stdout + done.stderr
 
 
@@ -50,8 +54,8 @@ def observe(part, skip):
     for path in sorted(set(paths) - skip):
         try:
             stat = os.lstat(path)
-        except FileNotFoundError:
-            digest.update(f"{path} missing\n".encode())
+        except OSError as error:
+            digest.update(f"{path} {error.strerror}\n".encode())
             continue
         digest.update(f"{path} {stat.st_mode:o} {stat.st_uid} {stat.st_gid}\n".encode())
         if os.path.isfile(path) and not os.path.islink(path):
