@@ -14,9 +14,10 @@ package), after a warm-up as long as the measurement:
   SSH as a server is; removed at the end): the index through berth's proxy
   with app_replicas 1 and 2, with each container's CPU; the time of a deploy
   with nothing to do, of a new version whose image is on the host and of a
-  rollback; and berth's swap at 50 requests a second and at 80 % of the
-  proxy's capacity, beside a plain recreate of a container: requests failed,
-  p50 and p99 latency and the longest gap.
+  rollback, with no load, and of the new versions of berth's swap at 50
+  requests a second and at 80 % of the proxy's capacity; and those swaps,
+  beside a plain recreate of a container: requests failed, p50 and p99
+  latency and the longest gap.
 
 --berth DIR deploys with another checkout of berth (an earlier one, for a
 before-and-after). Writes bench/results/report.md, report.json and swap.png
@@ -417,11 +418,11 @@ def main():
     image = f"{args.image}:{args.tag}"
     RESULTS.mkdir(parents=True, exist_ok=True)
 
-    # Three releases of the image: a release is its image's content, so each
+    # Four releases of the image: a release is its image's content, so each
     # after the first differs by a label.
-    first, second, third = "bench-a", "bench-b", "bench-c"
+    first, second, third, fourth = "bench-a", "bench-b", "bench-c", "bench-d"
     sh("docker", "tag", image, f"{args.image}:{first}")
-    for tag in (second, third):
+    for tag in (second, third, fourth):
         sh("docker", "build", "--quiet", "--tag", f"{args.image}:{tag}", "-",
            input=f"FROM {image}\nLABEL org.berth.bench={tag}\n",
            text=True, stdout=subprocess.DEVNULL)  # fmt: skip
@@ -437,7 +438,7 @@ def main():
         "swap": {},
     }
     rows = report["capacity"]
-    releases = [f"{args.image}:{tag}" for tag in (first, second, third)]
+    releases = [f"{args.image}:{tag}" for tag in (first, second, third, fourth)]
     host = TestHost(
         [*releases, args.redis_image, args.proxy_image],
         {"app_image": args.image, "redis_image": args.redis_image,
@@ -464,12 +465,19 @@ def main():
         report["replica_ratio"] = round(two / one, 2)
 
         host.deploy(first)
-        report["deploy_s"]["nothing to do"] = host.deploy(first)
-        # The load lasts as long as a deploy with nothing to do, twice, and then some.
-        seconds = int(2 * report["deploy_s"]["nothing to do"] + args.swap_seconds)
+        deploys = report["deploy_s"]
+        deploys["nothing to do"] = host.deploy(first)
+        # With no load, as the rows above; the rollback takes the fourth
+        # release's image off the host.
+        deploys["new version, image on the host"] = host.deploy(fourth)
+        deploys["rollback"] = host.playbook("rollback")
         swaps = {}
         for version, rate in ((second, 50), (third, max(50, int(one * 0.8)))):
             took = {}
+            # The load lasts as long as the deploy with no load, twice, and then some.
+            seconds = int(
+                2 * deploys["new version, image on the host"] + args.swap_seconds
+            )
             swaps[f"berth swap at {rate}/s"] = swap_under_load(
                 host.url,
                 lambda v=version, t=took: t.update(s=host.deploy(v)),
@@ -477,11 +485,8 @@ def main():
                 rate * seconds,
                 host.caddyfile_written,
             )
-            if version == second:
-                report["deploy_s"]["new version, image on the host"] = took["s"]
-                report["deploy_s"]["rollback"] = host.playbook("rollback")
-        # From the first release to the live one: the rollback took the
-        # second's image off the host.
+            deploys[f"new version, during the swap at {rate}/s"] = took["s"]
+        # From the first release to the live one, which the history keeps.
         swaps["plain recreate at 50/s"] = host.recreate_under_load(
             args.image, first, third, 50, 50 * seconds
         )
