@@ -229,6 +229,11 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     live = f"app_version={versions[1]}"
     deploy(live)  # the stamp of this deploy, whatever the last one was
 
+    # The data changes and the deploy has still nothing to do: a view counted
+    # in Redis, a backup, a file the app writes in its instance directory.
+    assert get(host, "/")[0] == 200
+    host.check_output("/usr/local/sbin/berth-backup create")
+    host.check_output("echo data > %s/written-by-the-app", settings["app_instance_dir"])
     unchanged = deploy(live)
     assert unchanged["nothing to do"], unchanged["output"]
     assert unchanged["changed"] == 0

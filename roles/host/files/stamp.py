@@ -36,21 +36,19 @@ def output(*command):
 
 
 def tree(top, skip):
+    """Every path under top, but those in skip and all under them."""
     for folder, subfolders, files in os.walk(top):
-        subfolders[:] = sorted(
-            d for d in subfolders if os.path.join(folder, d) not in skip
-        )
-        for name in sorted(subfolders) + sorted(files):
-            path = os.path.join(folder, name)
-            if path not in skip:
-                yield path
+        subfolders[:] = [d for d in subfolders if os.path.join(folder, d) not in skip]
+        for name in subfolders + files:
+            yield os.path.join(folder, name)
 
 
 def observe(part, skip):
     digest = hashlib.sha256()
-    paths = part.get("files", []) + part.get("trees", [])
+    skip = {os.path.normpath(path) for path in skip + part.get("skip", [])}
+    paths = [os.path.normpath(path) for path in part.get("files", [])]
     for top in part.get("trees", []):
-        paths += tree(top, skip)
+        paths += [os.path.normpath(top), *tree(os.path.normpath(top), skip)]
     for path in sorted(set(paths) - skip):
         try:
             stat = os.lstat(path)
@@ -112,9 +110,8 @@ def observe(part, skip):
 
 def main(action, spec):
     spec = json.loads(spec)
-    skip = set(spec["skip"])
     stamp = {
-        name: {"inputs": spec["inputs"][name], "host": observe(part, skip)}
+        name: {"inputs": spec["inputs"][name], "host": observe(part, spec["skip"])}
         for name, part in spec["parts"].items()
     }
     try:
