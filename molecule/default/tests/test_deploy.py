@@ -254,7 +254,7 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
 
     # Only the app's part differs (one of its variables): the app's role runs,
     # with nothing to change, and the platform's roles are skipped.
-    app_only = deploy(live, "app_certificate_timeout=91")
+    app_only = deploy(live, json.dumps({"app_certificate_timeout": 91}))
     assert not app_only["nothing to do"], app_only["output"]
     assert app_only["changed"] == 0
     assert "Run the proxy" in app_only["output"]
