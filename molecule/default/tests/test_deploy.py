@@ -214,10 +214,11 @@ def deploy(*extra_vars):
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    recap = re.search(r"ok=(\d+)\s+changed=(\d+)", done.stdout)
+    output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)  # Molecule forces colours
+    recap = re.search(r"ok=(\d+)\s+changed=(\d+)", output)
     return {
-        "output": done.stdout,
-        "nothing to do": "Nothing to do: the host is as the last deploy" in done.stdout,
+        "output": output,
+        "nothing to do": "Nothing to do: the host is as the last deploy" in output,
         "ok": int(recap.group(1)),
         "changed": int(recap.group(2)),
     }
