@@ -35,11 +35,16 @@ class Page:
         self.shots.take(self.browser, type(self).__name__)
         return self
 
-    def go(self, page_class, submit):
-        """Click submit, wait for the next page to load, return it."""
+    def leave(self, submit):
+        """Click submit and wait until the browser has left this page: until
+        then, what the browser shows is still this page."""
         html = self.browser.find_element(By.TAG_NAME, "html")
         submit.click()
         WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(html))
+
+    def go(self, page_class, submit):
+        """Click submit, wait for the next page to load, return it."""
+        self.leave(submit)
         return page_class(self.browser, self.base_url, self.shots).arrived()
 
     def fill(self, **fields):

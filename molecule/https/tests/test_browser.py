@@ -116,7 +116,7 @@ def test_a_form_without_its_csrf_token_is_refused(browser, site, shots):
     login = LoginPage.open(browser, f"https://{site['domain']}", shots)
     browser.execute_script("document.querySelector('[name=csrf_token]').remove()")
     login.fill(username="nobody", password="nothing")
-    login.submit_button().click()
+    login.leave(login.submit_button())
     assert (
         "The CSRF token is missing." in browser.find_element(By.TAG_NAME, "body").text
     )
