@@ -8,8 +8,9 @@ With the app image built (make image) and the test-host images (molecule/
 images/build.sh default), every load comes from one tool, hey (Debian's
 package), after a warm-up as long as the measurement:
 
-- capacity: a bare WSGI hello on waitress, flaskr's /hello and its index, each
-  in the app's image limited to one CPU and reached directly, on this machine;
+- capacity: a bare WSGI hello on waitress, the same hello as a one-route Flask
+  app, flaskr's /hello and its index, each in the app's image limited to one
+  CPU and reached directly, on this machine;
 - on a test host (a container with systemd, an engine and sshd, reached over
   SSH as a server is; removed at the end): the index through berth's proxy
   with app_replicas 1 and 2, with each container's CPU; the time of a deploy
@@ -48,6 +49,7 @@ NETWORK = "berth-bench"
 REDIS = "berth-bench-redis"
 BARE = "berth-bench-bare"
 FLASKR = "berth-bench-flaskr"
+PLAIN_FLASK = "berth-bench-flask"
 HOST = "berth-bench-host"
 HOST_IMAGE = "berth/molecule-engine:bookworm"
 RECREATE = "berth-bench-recreate"
@@ -60,6 +62,14 @@ BARE_HELLO = (
     "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
     "    return [b'Hello, World!']\n"
     "waitress.serve(app, host='0.0.0.0', port=8080, threads=4, ident='bare')\n"
+)
+# The same hello as a one-route Flask app: what Flask itself costs, the most
+# that any Flask app's /hello can reach.
+PLAIN_FLASK_HELLO = (
+    "import flask, waitress\n"
+    "app = flask.Flask('hello')\n"
+    "app.add_url_rule('/hello', view_func=lambda: 'Hello, World!')\n"
+    "waitress.serve(app, host='0.0.0.0', port=8080, threads=4, ident='flask')\n"
 )
 
 
@@ -153,8 +163,9 @@ def address(container):
 
 
 def direct_capacity(image, redis_image, seconds):
-    """The bare hello, /hello and the index, each server on one CPU."""
-    quietly("docker", "rm", "-f", REDIS, BARE, FLASKR)
+    """The bare hello, a plain Flask hello, flaskr's /hello and its index,
+    each server on one CPU."""
+    quietly("docker", "rm", "-f", REDIS, BARE, PLAIN_FLASK, FLASKR)
     quietly("docker", "network", "create", NETWORK)
     instance = Path(tempfile.mkdtemp(prefix="berth-bench-"))
     (instance / "config.py").write_text(
@@ -165,21 +176,26 @@ def direct_capacity(image, redis_image, seconds):
     try:
         sh("docker", "run", "-d", "--name", REDIS, "--network", NETWORK,
            redis_image, stdout=subprocess.DEVNULL)  # fmt: skip
-        sh("docker", "run", "-d", "--name", BARE, *limits, "--entrypoint", "python3",
-           image, "-c", BARE_HELLO, stdout=subprocess.DEVNULL)  # fmt: skip
+        for name, program in ((BARE, BARE_HELLO), (PLAIN_FLASK, PLAIN_FLASK_HELLO)):
+            sh("docker", "run", "-d", "--name", name, *limits, "--entrypoint",
+               "python3", image, "-c", program, stdout=subprocess.DEVNULL)  # fmt: skip
         sh("docker", "run", "-d", "--name", FLASKR, *limits,
            "--volume", f"{instance}:/var/lib/flaskr", image,
            stdout=subprocess.DEVNULL)  # fmt: skip
-        bare, flaskr = (f"http://{address(name)}:8080" for name in (BARE, FLASKR))
+        bare, flask, flaskr = (
+            f"http://{address(name)}:8080" for name in (BARE, PLAIN_FLASK, FLASKR)
+        )
         wait_until_ready(bare + "/")
+        wait_until_ready(flask + "/hello")
         wait_until_ready(flaskr + "/readyz")
         rows = {
             "bare hello": capacity(bare + "/", seconds),
+            "plain Flask /hello": capacity(flask + "/hello", seconds),
             "flaskr /hello": capacity(flaskr + "/hello", seconds),
             "flaskr index": capacity(flaskr + "/", seconds),
         }
     finally:
-        quietly("docker", "rm", "-f", REDIS, BARE, FLASKR)
+        quietly("docker", "rm", "-f", REDIS, BARE, PLAIN_FLASK, FLASKR)
         quietly("rm", "-rf", str(instance))
     for row in rows.values():
         row["of_bare"] = round(row["req_per_s"] / rows["bare hello"]["req_per_s"], 2)
