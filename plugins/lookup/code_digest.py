@@ -1,5 +1,5 @@
-"""The digest of berth's own code, for a deploy's fingerprint: a new berth,
-or an edited one, is a change on every host."""
+"""The digest of berth's own code, for the stamp a deploy leaves on the host:
+a new berth, or an edited one, is a change on every host."""
 
 import hashlib
 import os

@@ -205,6 +205,9 @@ def test_readyz_answers_200(host):
     assert json.loads(body) == {"status": "ready"}
 
 
+REDIS_VALIDATION = "berth.deploy.redis : Check the values of a fixed form"
+
+
 def deploy(*extra_vars):
     """playbooks/deploy.yml as `make deploy` runs it, which ends early when the
     host is as the last deploy left it (the scenarios turn that off)."""
@@ -239,6 +242,8 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert unchanged["nothing to do"], unchanged["output"]
     assert unchanged["changed"] == 0
     assert "Run the proxy" not in unchanged["output"]
+    # The platform's variables are those the last deploy validated.
+    assert REDIS_VALIDATION not in unchanged["output"]
 
     # A file of the platform's and a container of the app's, changed by hand:
     # every task runs and puts them back.
@@ -260,3 +265,17 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert app_only["changed"] == 0
     assert "Run the proxy" in app_only["output"]
     assert "Write redis.conf with the password" not in app_only["output"]
+    assert REDIS_VALIDATION not in app_only["output"]
+
+    # A platform variable that differs is validated again, before any change.
+    refused = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml", "-e", live,
+         "-e", "host_skip_unchanged=true", "-e", "redis_maxmemory=512mb"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    # (The message may be wrapped over lines.)
+    assert "redis_maxmemory below it" in " ".join(refused.stdout.split()), (
+        refused.stdout[-3000:]
+    )
+    assert "Take the deploy lock" not in refused.stdout

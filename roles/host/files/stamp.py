@@ -2,21 +2,23 @@
 """The stamp of the last deploy: for each part of a deploy, the digest of its
 inputs beside the digest of what it left on this host.
 
-    stamp.py check SPEC    prints {"locked": ..., "unchanged": [parts]}: the
-                           parts whose inputs and host are as the stamp says
+    stamp.py check SPEC    prints {"locked": ..., "unchanged": [parts],
+                           "same_inputs": [parts]}: the parts whose inputs
+                           and host, and those whose inputs alone, are as
+                           the stamp says
     stamp.py record SPEC   writes the stamp (0600); prints "recorded", or
                            "kept" if it held the same already
 
 SPEC is JSON: {"stamp": path, "lock": path, "skip": [paths], "inputs": {name:
 the digest of the part's code and variables}, "parts": {name: part}}, and a
-part {"files": [files and directories], "trees": [directories, with all under them],
-"containers": [names], "labels": ["key=value"], "networks": [names],
-"services": [systemd units], "image": reference}; skip's paths are left out
-of every part. The host's digest of a part is taken here, so that no secret
-leaves the host, of: the files' content, mode and owner; the containers'
-(named or labelled so) image, state and configuration; the networks'
-members; the services' states; and the image the reference names now,
-asked of its registry first if it came from one (as a deploy would).
+part {"files": [files and directories], "trees": [directories, with all
+under them], "containers": [names], "labels": ["key=value"], "networks":
+[names], "services": [systemd units], "image": reference}; skip's paths are
+left out of every part. The host's digest of a part is taken here, so that
+no secret leaves the host, of: the files' content, mode and owner; the
+containers' (named or labelled so) image, state and configuration; the
+networks' members; the services' states; and the image the reference names
+now, asked of its registry first if it came from one (as a deploy would).
 """
 
 import hashlib
@@ -120,10 +122,16 @@ def main(action, spec):
     except (FileNotFoundError, ValueError):
         recorded = {}
     if action == "check":
-        unchanged = [name for name in stamp if recorded.get(name) == stamp[name]]
-        print(
-            json.dumps({"locked": os.path.exists(spec["lock"]), "unchanged": unchanged})
-        )
+        found = {
+            "locked": os.path.exists(spec["lock"]),
+            "unchanged": [name for name in stamp if recorded.get(name) == stamp[name]],
+            "same_inputs": [
+                name
+                for name in stamp
+                if recorded.get(name, {}).get("inputs") == stamp[name]["inputs"]
+            ],
+        }
+        print(json.dumps(found))
     elif recorded == stamp:
         print("kept")
     else:
