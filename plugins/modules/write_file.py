@@ -1,0 +1,113 @@
+#!/usr/bin/python
+"""Write a small file's content atomically, in one round trip to the host."""
+
+DOCUMENTATION = r"""
+module: write_file
+short_description: Write a small file's content atomically, in one round trip
+description:
+  - Writes O(content) to O(dest) through a temporary file beside it, renamed
+    over O(dest), so that a reader (or a deploy killed midway) sees the old
+    content or the new, never part of it.
+  - Changes nothing when O(dest) already holds O(content) and has the file
+    attributes given.
+  - The content travels as a module argument, so one module call is the only
+    round trip. M(ansible.builtin.copy) with C(content) also transfers a file
+    and asks for the destination's state first, three round trips, and suits
+    files of any size; this module suits records such as berth's release
+    history.
+options:
+  content:
+    description: The file's whole content, as text (UTF-8).
+    type: str
+    required: true
+  dest:
+    description: The file to write. Its directory must exist.
+    type: path
+    required: true
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Record the release history
+  berth.deploy.write_file:
+    content: "{{ history | to_nice_json }}\n"
+    dest: /var/lib/berth/flaskr-history.json
+    owner: root
+    group: root
+    mode: "0644"
+"""
+
+RETURN = r"""
+dest:
+  description: The file written.
+  returned: always
+  type: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def read(path):
+    """The file's bytes, or None when it does not exist."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except FileNotFoundError:
+        return None
+
+
+def write(module, dest, content):
+    """content into dest through a temporary file in its directory."""
+    descriptor, temporary = tempfile.mkstemp(
+        dir=os.path.dirname(dest) or ".", prefix=f".{os.path.basename(dest)}."
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+        module.atomic_move(temporary, dest)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "content": {"type": "str", "required": True},
+            "dest": {"type": "path", "required": True},
+        },
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    dest = module.params["dest"]
+    content = module.params["content"].encode()
+    before = read(dest)
+    changed = before != content
+    result = {"dest": dest}
+    if changed:
+        result["diff"] = {
+            "before_header": dest,
+            "after_header": dest,
+            "before": (before or b"").decode(errors="replace"),
+            "after": module.params["content"],
+        }
+        if not module.check_mode:
+            write(module, dest, content)
+    # In check mode, a file not written yet has no attributes to compare.
+    if os.path.exists(dest):
+        attributes = module.load_file_common_arguments(module.params)
+        changed = module.set_fs_attributes_if_different(attributes, changed)
+    module.exit_json(changed=changed, **result)
+
+
+if __name__ == "__main__":
+    main()
