@@ -1,0 +1,74 @@
+"""The module berth.deploy.write_file (plugins/modules/write_file.py), run
+by Ansible on this machine: it writes a file's content whole, with the mode
+given, reports a change only when there is one, and in check mode writes
+nothing but shows the difference."""
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+ENV = {
+    **os.environ,
+    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+}
+
+
+def write(dest, content, *options):
+    """Run the module once against localhost; return its result."""
+    arguments = json.dumps({"content": content, "dest": str(dest), "mode": "0640"})
+    run = subprocess.run(
+        ["ansible", "localhost", "-m", "berth.deploy.write_file", "-a", arguments, *options],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+
+
+def test_a_new_file_is_written_with_its_mode(tmp_path):
+    dest = tmp_path / "history.json"
+    assert write(dest, '{"live": null}\n')["changed"]
+    assert dest.read_text() == '{"live": null}\n'
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o640
+
+
+def test_the_same_content_is_no_change(tmp_path):
+    dest = tmp_path / "history.json"
+    write(dest, "one\n")
+    inode = dest.stat().st_ino
+    assert not write(dest, "one\n")["changed"]
+    assert dest.stat().st_ino == inode
+
+
+def test_new_content_replaces_the_file_whole(tmp_path):
+    dest = tmp_path / "history.json"
+    write(dest, "one\n")
+    inode = dest.stat().st_ino
+    assert write(dest, "two\n")["changed"]
+    assert dest.read_text() == "two\n"
+    # Renamed over it: a reader had the old file or the new one.
+    assert dest.stat().st_ino != inode
+    assert [path.name for path in tmp_path.iterdir()] == ["history.json"]
+
+
+def test_a_mode_alone_is_a_change(tmp_path):
+    dest = tmp_path / "history.json"
+    dest.write_text("one\n")
+    dest.chmod(0o600)
+    assert write(dest, "one\n")["changed"]
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o640
+
+
+def test_check_mode_writes_nothing_and_shows_the_difference(tmp_path):
+    dest = tmp_path / "history.json"
+    write(dest, "one\n")
+    result = write(dest, "two\n", "--check", "--diff")
+    assert result["changed"]
+    assert (result["diff"]["before"], result["diff"]["after"]) == ("one\n", "two\n")
+    assert dest.read_text() == "one\n"
+    assert write(tmp_path / "new.json", "one\n", "--check")["changed"]
+    assert not (tmp_path / "new.json").exists()
