@@ -48,8 +48,13 @@ dest:
   description: The file written.
   returned: always
   type: str
+checksum:
+  description: The SHA-1 of the content, as M(ansible.builtin.copy) returns it.
+  returned: always
+  type: str
 """
 
+import hashlib
 import os
 import tempfile
 
@@ -92,7 +97,7 @@ def main():
     content = module.params["content"].encode()
     before = read(dest)
     changed = before != content
-    result = {"dest": dest}
+    result = {"dest": dest, "checksum": hashlib.sha1(content).hexdigest()}
     if changed:
         result["diff"] = {
             "before_header": dest,

@@ -3,6 +3,7 @@ by Ansible on this machine: it writes a file's content whole, with the mode
 given, reports a change only when there is one, and in check mode writes
 nothing but shows the difference."""
 
+import hashlib
 import json
 import os
 import stat
@@ -31,7 +32,9 @@ def write(dest, content, *options):
 
 def test_a_new_file_is_written_with_its_mode(tmp_path):
     dest = tmp_path / "history.json"
-    assert write(dest, '{"live": null}\n')["changed"]
+    result = write(dest, '{"live": null}\n')
+    assert result["changed"]
+    assert result["checksum"] == hashlib.sha1(b'{"live": null}\n').hexdigest()
     assert dest.read_text() == '{"live": null}\n'
     assert stat.S_IMODE(dest.stat().st_mode) == 0o640
 

@@ -206,6 +206,7 @@ def test_readyz_answers_200(host):
 
 
 REDIS_VALIDATION = "berth.deploy.redis : Check the values of a fixed form"
+APP_VALIDATION = "berth.deploy.app : Check the values of a fixed form"
 
 
 def deploy(*extra_vars):
@@ -242,8 +243,9 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert unchanged["nothing to do"], unchanged["output"]
     assert unchanged["changed"] == 0
     assert "Run the proxy" not in unchanged["output"]
-    # The platform's variables are those the last deploy validated.
+    # The variables are those the last deploy validated.
     assert REDIS_VALIDATION not in unchanged["output"]
+    assert APP_VALIDATION not in unchanged["output"]
 
     # A file of the platform's and a container of the app's, changed by hand:
     # every task runs and puts them back.
@@ -266,17 +268,24 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert "Run the proxy" in app_only["output"]
     assert "Write redis.conf with the password" not in app_only["output"]
     assert REDIS_VALIDATION not in app_only["output"]
+    assert APP_VALIDATION in app_only["output"]
 
-    # A platform variable that differs is validated again, before any change.
-    refused = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml", "-e", live,
-         "-e", "host_skip_unchanged=true", "-e", "redis_maxmemory=512mb"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert refused.returncode != 0
-    # On stderr, in Molecule's colours, maybe wrapped over lines.
-    said = " ".join(
-        re.sub(r"\x1b\[[0-9;]*m", "", refused.stdout + refused.stderr).split()
-    )
-    assert "redis_maxmemory below it" in said, said[-3000:]
-    assert "Take the deploy lock" not in said
+    # A variable that differs is validated again, before any change: a
+    # platform's, the release asked for, and one an earlier berth read.
+    for wrong, message in (
+        ("redis_maxmemory=512mb", "redis_maxmemory below it"),
+        ("app_version=latest", "app_version must be an image tag naming one release"),
+        ("app_uid=10001", "set app_user to UID:GID instead"),
+    ):
+        refused = subprocess.run(
+            ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml", "-e", live,
+             "-e", "host_skip_unchanged=true", "-e", wrong],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert refused.returncode != 0, wrong
+        # On stderr, in Molecule's colours, maybe wrapped over lines.
+        said = " ".join(
+            re.sub(r"\x1b\[[0-9;]*m", "", refused.stdout + refused.stderr).split()
+        )
+        assert message in said, said[-3000:]
+        assert "Take the deploy lock" not in said
