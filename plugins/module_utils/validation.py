@@ -155,6 +155,21 @@ def is_command(value):
     )
 
 
+def is_string_map(value, key_form):
+    """A mapping of names of the form key_form to strings."""
+    return all(matches(key_form, key) for key in value) and all(
+        isinstance(text, str) for text in value.values()
+    )
+
+
+def type_name(value):
+    """The name of a value's Python type, as Ansible's type_debug says it:
+    the built-in type of a value Ansible tagged with its origin."""
+    return next(
+        kind.__name__ for kind in type(value).__mro__ if kind.__module__ == "builtins"
+    )
+
+
 def is_docker_memory(value):
     return size_bytes(value) >= DOCKER_LEAST_MEMORY
 
@@ -254,10 +269,8 @@ def ca_certificate(names, values):
 def headers(names, values):
     (name,) = names
     value = values[name]
-    if not (
-        all(matches("header_name", header) for header in value)
-        and all(isinstance(text, str) for text in value.values())
-        and not any(PATTERNS["control"].search(text) for text in value.values())
+    if not is_string_map(value, "header_name") or any(
+        PATTERNS["control"].search(text) for text in value.values()
     ):
         yield (
             f"{name} must map header names (letters, digits, '-') to strings with no control characters "
@@ -280,11 +293,8 @@ def tmpfs_in_memory(names, values):
 def environment(names, values):
     (name,) = names
     value = values[name]
-    if not (
-        all(matches("env_name", key) for key in value)
-        and all(isinstance(text, str) for text in value.values())
-    ):
-        types = [type(text).__name__ for text in value.values()]
+    if not is_string_map(value, "env_name"):
+        types = [type_name(text) for text in value.values()]
         yield (
             f'{name} must map variable names to strings (quote numbers, e.g. WORKERS: "4"); got names '
             f"{shown(list(value))} with values of types {shown(types)}."

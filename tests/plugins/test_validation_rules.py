@@ -135,6 +135,9 @@ def test_values_as_to_json_shows_them():
     ]
     assert errors(app_keep_releases=0)[0].endswith("; got 0.")
     assert errors(docker_users=["root user"])[0].endswith('; got ["root user"].')
+    assert errors(app_env={"WORKERS": 4})[0].endswith(
+        'got names ["WORKERS"] with values of types ["int"].'
+    )
 
 
 def test_every_wrong_variable_is_reported_at_once():
