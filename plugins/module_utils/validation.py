@@ -11,8 +11,8 @@ and calls errors() here. A rule is one of:
      each: true, hidden: true}
         Each variable must have the form FORM (a key of FORMS); with empty,
         an empty value passes too; with each, the value is a list and every
-        item must have the form. allowed says what passes, FORM's own text
-        when not given. With hidden, the message leaves the value out.
+        item must have the form. allowed says what passes (ALLOWED[FORM]
+        when not given). With hidden, the message leaves the value out.
     {check: CHECK, names: [NAMES]}
         CHECKS[CHECK] reads the variables NAMES and says what is wrong with
         them, for what one form cannot say.
@@ -22,6 +22,7 @@ a wrong variable, and no check that reads a value it cannot make sense of.
 Pure Python, so that tests/plugins proves every rule in milliseconds.
 """
 
+import functools
 import json
 import os
 import re
@@ -106,14 +107,6 @@ CONFIG_OWN_NAMES = {
     "AUTH_RATE_LIMIT_PER_USERNAME": "app_auth_rate_limit_per_username",
 }
 
-HOST_PATH_TEXT = (
-    "an absolute path at least two levels deep, such as {example}, not in /bin, /boot, /dev, /etc, /lib*, "
-    "/proc, /run, /sbin, /sys or /usr, not /var/<dir> or /home/<dir> itself, and with no spaces or colons"
-)
-DOCKER_NAME_TEXT = (
-    "a Docker name (2 to 63 letters, digits, '_', '.', '-'; no '/' or '..')"
-)
-
 
 def shown(value):
     """A value in a message, as Ansible's to_json writes it."""
@@ -184,22 +177,29 @@ def as_bool(value):
     return str(value).strip().lower() in ("1", "true", "yes", "on", "y", "t")
 
 
-# form: (whether a value has it, what passes when the rule does not say).
-# A form that is a pattern reads the value as a string: 3 and "3" are counts,
-# true and 2.5 are not.
-FORMS = {
-    name: (lambda value, name=name: matches(name, value), None) for name in PATTERNS
-}
+# Whether a value has a form. One that is a pattern reads the value as a
+# string: 3 and "3" are counts, true and 2.5 are not.
+FORMS = {name: functools.partial(matches, name) for name in PATTERNS}
 FORMS |= {
-    "host_path": (is_host_path, HOST_PATH_TEXT.format(example="/var/lib/berth")),
-    "docker_name": (FORMS["docker_name"][0], DOCKER_NAME_TEXT),
-    "positive": (FORMS["positive"][0], "a whole number of 1 or more"),
-    "log_size": (FORMS["log_size"][0], "a size above 0 with k, m or g, such as 10m"),
-    "port": (is_port, "a port number, 1 to 65535"),
-    "host_name": (is_host_name, None),
-    "rate_limits": (is_rate_limits, None),
-    "command": (is_command, "a list of strings (exec form) or a string"),
-    "docker_memory": (is_docker_memory, "6m or more, Docker's least"),
+    "host_path": is_host_path,
+    "port": is_port,
+    "host_name": is_host_name,
+    "rate_limits": is_rate_limits,
+    "command": is_command,
+    "docker_memory": is_docker_memory,
+}
+
+# What a form allows, for the rules that do not say it their own way.
+ALLOWED = {
+    "host_path": "an absolute path at least two levels deep, such as /var/lib/berth, not in /bin, /boot, /dev, "
+    "/etc, /lib*, /proc, /run, /sbin, /sys or /usr, not /var/<dir> or /home/<dir> itself, and with no spaces "
+    "or colons",
+    "docker_name": "a Docker name (2 to 63 letters, digits, '_', '.', '-'; no '/' or '..')",
+    "positive": "a whole number of 1 or more",
+    "log_size": "a size above 0 with k, m or g, such as 10m",
+    "port": "a port number, 1 to 65535",
+    "command": "a list of strings (exec form) or a string",
+    "docker_memory": "6m or more, Docker's least",
 }
 
 CHECKS = {}
@@ -455,8 +455,8 @@ def names_of(rule):
 
 
 def form_errors(rule, name, value):
-    has, allowed = FORMS[rule["form"]]
-    allowed = rule.get("allowed", allowed)
+    has = FORMS[rule["form"]]
+    allowed = rule.get("allowed") or ALLOWED[rule["form"]]
     if rule.get("empty") and value in ("", None):
         return []
     if rule.get("each"):
