@@ -206,7 +206,9 @@ def test_readyz_answers_200(host):
 
 
 REDIS_VALIDATION = "berth.deploy.redis : Check Redis's variables"
-APP_VALIDATION = "berth.deploy.app : Check the release asked for and the app's variables"
+APP_VALIDATION = (
+    "berth.deploy.app : Check the release asked for and the app's variables"
+)
 
 
 def deploy(*extra_vars):
