@@ -205,8 +205,10 @@ def test_readyz_answers_200(host):
     assert json.loads(body) == {"status": "ready"}
 
 
-REDIS_VALIDATION = "berth.deploy.redis : Check the values of a fixed form"
-APP_VALIDATION = "berth.deploy.app : Check the values of a fixed form"
+REDIS_VALIDATION = "berth.deploy.redis : Check Redis's variables"
+APP_VALIDATION = (
+    "berth.deploy.app : Check the release asked for and the app's variables"
+)
 
 
 def deploy(*extra_vars):
@@ -243,9 +245,9 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert unchanged["nothing to do"], unchanged["output"]
     assert unchanged["changed"] == 0
     assert "Run the proxy" not in unchanged["output"]
-    # The variables are those the last deploy validated.
-    assert REDIS_VALIDATION not in unchanged["output"]
-    assert APP_VALIDATION not in unchanged["output"]
+    # Every deploy validates every role's variables, before the comparison.
+    assert REDIS_VALIDATION in unchanged["output"]
+    assert APP_VALIDATION in unchanged["output"]
 
     # A file of the platform's and a container of the app's, changed by hand:
     # every task runs and puts them back.
@@ -267,11 +269,11 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert app_only["changed"] == 0
     assert "Run the proxy" in app_only["output"]
     assert "Write redis.conf with the password" not in app_only["output"]
-    assert REDIS_VALIDATION not in app_only["output"]
+    assert REDIS_VALIDATION in app_only["output"]
     assert APP_VALIDATION in app_only["output"]
 
-    # A variable that differs is validated again, before any change: a
-    # platform's, the release asked for, and one an earlier berth read.
+    # A wrong variable is refused before any change: a platform's, the
+    # release asked for, and one an earlier berth read.
     for wrong, message in (
         ("redis_maxmemory=512mb", "redis_maxmemory below it"),
         ("app_version=latest", "app_version must be an image tag naming one release"),

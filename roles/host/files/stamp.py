@@ -2,10 +2,8 @@
 """The stamp of the last deploy: for each part of a deploy, the digest of its
 inputs beside the digest of what it left on this host.
 
-    stamp.py check SPEC    prints {"locked": ..., "unchanged": [parts],
-                           "same_inputs": [parts]}: the parts whose inputs
-                           and host, and those whose inputs alone, are as
-                           the stamp says
+    stamp.py check SPEC    prints {"locked": ..., "unchanged": [parts]}: the
+                           parts whose inputs and host are as the stamp says
     stamp.py record SPEC   writes the stamp (0600); prints "recorded", or
                            "kept" if it held the same already
 
@@ -125,11 +123,6 @@ def main(action, spec):
         found = {
             "locked": os.path.exists(spec["lock"]),
             "unchanged": [name for name in stamp if recorded.get(name) == stamp[name]],
-            "same_inputs": [
-                name
-                for name in stamp
-                if recorded.get(name, {}).get("inputs") == stamp[name]["inputs"]
-            ],
         }
         print(json.dumps(found))
     elif recorded == stamp:
