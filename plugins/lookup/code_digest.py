@@ -32,16 +32,21 @@ _raw:
 """
 
 
+def code_digest(root, tops):
+    """The hex digest of the files under root's directories tops."""
+    digest = hashlib.sha256()
+    for top in tops:
+        for folder, subfolders, files in os.walk(os.path.join(root, top)):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(f for f in files if not f.endswith(".pyc")):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, root).encode() + b"\0")
+                with open(path, "rb") as file:
+                    digest.update(hashlib.sha256(file.read()).digest())
+    return digest.hexdigest()
+
+
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         root, *tops = terms
-        digest = hashlib.sha256()
-        for top in tops:
-            for folder, subfolders, files in os.walk(os.path.join(root, top)):
-                subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-                for name in sorted(f for f in files if not f.endswith(".pyc")):
-                    path = os.path.join(folder, name)
-                    digest.update(os.path.relpath(path, root).encode() + b"\0")
-                    with open(path, "rb") as file:
-                        digest.update(hashlib.sha256(file.read()).digest())
-        return [digest.hexdigest()]
+        return [code_digest(root, tops)]

@@ -18,6 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import host_snapshot
 import pytest
 import yaml
 
@@ -216,8 +217,8 @@ def messages(result):
 
 
 def snapshot(host, settings):
-    """What a deploy that fails in the validation must leave as it was."""
-    dirs = f"{settings['host_state_dir']} {settings['app_instance_dir']}"
+    """What a deploy that fails in the validation must leave as it was, and
+    the paths the cases name."""
     named = sorted(
         {
             path.split(":")[0]
@@ -227,15 +228,7 @@ def snapshot(host, settings):
             if isinstance(path, str) and path.startswith("/")
         }
     )
-    commands = {
-        "containers": "docker ps --all --quiet --no-trunc | xargs --no-run-if-empty docker inspect --format"
-        " '{{.Id}} {{.Name}} {{.State.Status}} {{.State.StartedAt}} {{.RestartCount}}'",
-        "networks": "docker network ls --quiet --no-trunc",
-        "volumes": "docker volume ls --quiet",
-        "files": f"find {dirs} -printf '%p %m %u %g %s %T@\\n' | sort",
-        "named paths": f"stat --format '%n %a %u %g %s %Y' {' '.join(named)} 2>/dev/null || true",
-    }
-    return {name: host.check_output(command) for name, command in commands.items()}
+    return host_snapshot.snapshot(host, settings, named)
 
 
 @pytest.fixture(scope="module")

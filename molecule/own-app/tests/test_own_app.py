@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 
+import host_snapshot
 import pytest
 import yaml
 from on_test_host import copy_bench, inspect, load
@@ -304,6 +305,48 @@ def test_check_mode_shows_a_new_release_and_changes_nothing(host, settings, path
     assert code == 0, output
     assert re.search(r"changed: \[\S+\] => \(item=site-[0-9a-f]{12}-1\)", output)
     assert snapshot(host, settings, paths) == before
+    assert_live(host, settings, paths, "site site-2-repushed")
+
+
+# --check --diff of what a user may try first, with the comparison with the
+# last deploy on, as by default: a version the host does not have (site-3 is
+# in the registry only), a rollback, a configuration change, and the live
+# version again, which the registry says is what the host has.
+CHECKS = {
+    "new version": (["site-3"], r"would pull \S+/site:site-3 and start release"),
+    "rollback": (
+        ["site-2", "-e", "app_rollback=true"],
+        r"would start release [0-9a-f]{12} of site site-2",
+    ),
+    "config": (
+        ["site-2", "-e", json.dumps({"app_config": {"GREETING": "bonjour"}})],
+        r"would pull \S+:site-2 \(.+\) and start release [0-9a-f]{12} of site site-2",
+    ),
+    "nothing new": (["site-2"], r"Nothing to do"),
+}
+
+
+@pytest.mark.parametrize("case", CHECKS)
+def test_check_mode_says_what_a_deploy_would_do_and_changes_nothing(
+    host, settings, paths, case
+):
+    arguments, says = CHECKS[case]
+    unpulled = f"{settings['app_image']}:site-3"
+    assert host.run("docker image inspect %s", unpulled).rc != 0
+    before = host_snapshot.snapshot(host, settings), snapshot(host, settings, paths)
+    code, output = deploy(
+        *arguments, "-e", "host_skip_unchanged=true", "--check", "--diff"
+    )
+    assert code == 0, output
+    assert re.search(says, output), output
+    if case == "rollback":
+        assert "would pull" not in output
+    if case == "config":
+        assert re.search(r"changed: \[\S+\] => \(item=site-[0-9a-f]{12}-1\)", output)
+        assert "GREETING" not in output  # the file holds the SECRET_KEY: no diff shown
+    after = host_snapshot.snapshot(host, settings), snapshot(host, settings, paths)
+    assert after == before
+    assert host.run("docker image inspect %s", unpulled).rc != 0
     assert_live(host, settings, paths, "site site-2-repushed")
 
 
