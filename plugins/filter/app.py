@@ -37,7 +37,7 @@ def failure_reason(result):
     failed item of a loop, or the result itself): what Docker reports of
     the container when the task got its state, else the last line of its
     error output, else its message."""
-    items = result["results"] if "results" in result else [result]
+    items = result.get("results", [result])
     failed = next((item for item in items if item.get("failed")), {})
     state = (failed.get("container") or {}).get("State")
     if state:
@@ -46,7 +46,7 @@ def failure_reason(result):
     lines = failed.get("stderr_lines") or []
     if lines and lines[-1]:
         return lines[-1]
-    return failed["msg"] if "msg" in failed else "unknown error"
+    return failed.get("msg", "unknown error")
 
 
 class FilterModule:

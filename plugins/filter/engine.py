@@ -12,7 +12,11 @@ def dpkg_installed(lines):
     `dpkg-query --show --showformat='${Package} ${db:Status-Status}\\n'`:
     every state but not-installed and config-files (removed, its
     configuration kept) leaves them there."""
-    return [line.split()[0] for line in lines if line.strip() and not NOT_ON_DISK.search(line)]
+    return [
+        line.split()[0]
+        for line in lines
+        if line.strip() and not NOT_ON_DISK.search(line)
+    ]
 
 
 def first_existing(stat_results, default):

@@ -9,7 +9,10 @@ from ansible_collections.berth.deploy.plugins.filter import app
 @pytest.mark.parametrize(
     ("caddyfile", "address"),
     [
-        ("{\n\tadmin unix//config/admin.sock\n}\n:80 {\n}\n", "unix//config/admin.sock"),
+        (
+            "{\n\tadmin unix//config/admin.sock\n}\n:80 {\n}\n",
+            "unix//config/admin.sock",
+        ),
         ("{\n  admin localhost:2020\n}\n", "localhost:2020"),
         (":80 {\n\treverse_proxy flaskr-1:8000\n}\n", "localhost:2019"),
         ("", "localhost:2019"),
@@ -26,7 +29,10 @@ MOUNTS = [
 
 
 def test_a_mount_is_found_by_where_the_container_sees_it():
-    assert app.mount_source(MOUNTS, "/config") == "/var/lib/docker/volumes/flaskr-proxy-config/_data"
+    assert (
+        app.mount_source(MOUNTS, "/config")
+        == "/var/lib/docker/volumes/flaskr-proxy-config/_data"
+    )
 
 
 def test_a_missing_mount_is_an_error():

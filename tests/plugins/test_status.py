@@ -146,7 +146,7 @@ def test_the_red_hosts_are_named_with_their_problems():
         {"host": "web3", "problems": ["no backup yet: make backup", "unreachable"]},
     ]
     assert status.red_hosts(reports) == (
-        "web2: [\"Redis's append-only file is off\"]; "
+        'web2: ["Redis\'s append-only file is off"]; '
         "web3: ['no backup yet: make backup', 'unreachable']"
     )
 
