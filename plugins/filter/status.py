@@ -2,6 +2,7 @@
 in it is red, and the table people read; and of `make audit`, an entry of
 the audit log as a line."""
 
+import re
 from datetime import UTC, datetime
 
 
@@ -16,6 +17,14 @@ def container_summary(result):
         "health": (state.get("Health") or {}).get("Status", "none"),
         "restarts": (result.get("container") or {}).get("RestartCount", 0),
     }
+
+
+def redis_info_number(reply, field):
+    """A number in the reply of Redis's INFO (`used_memory:1234`), 0 when the
+    reply lacks it: a Redis that did not answer uses and allows nothing
+    that the report could show."""
+    found = re.search(field + ":([0-9]+)", reply)
+    return int(found.group(1)) if found else 0
 
 
 def df_rows(output, paths):
@@ -174,6 +183,16 @@ def host_rows(report):
     return rows
 
 
+def red_hosts(reports):
+    """The hosts with problems and their problems, on one line, for the
+    failure of `make status` (the table above it has them one a line)."""
+    return "; ".join(
+        f"{report['host']}: {list(report['problems'])}"
+        for report in reports
+        if report["problems"]
+    )
+
+
 def status_table(reports):
     """The reports of every host as one table, red lines last."""
     lines = []
@@ -195,12 +214,21 @@ def audit_line(entry):
     )
 
 
+def audit_report(entries, host, last):
+    """One host's part of `make audit`: the host, then its last entries as
+    lines, indented, or a line that says there is none yet."""
+    lines = ["  " + audit_line(entry) for entry in entries[-last:]]
+    return [f"{host}:"] + (lines or ["  (no entry yet)"])
+
+
 class FilterModule:
     def filters(self):
         return {
-            "audit_line": audit_line,
+            "audit_report": audit_report,
             "container_summary": container_summary,
             "df_rows": df_rows,
+            "red_hosts": red_hosts,
+            "redis_info_number": redis_info_number,
             "status_reports": status_reports,
             "status_table": status_table,
         }

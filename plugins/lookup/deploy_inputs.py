@@ -64,7 +64,9 @@ def options(loader, root, role):
     specs = loader.load_from_file(
         os.path.join(root, "roles", role, "meta/argument_specs.yml")
     )
-    rules = loader.load_from_file(os.path.join(root, "roles", role, "meta/validation.yml"))
+    rules = loader.load_from_file(
+        os.path.join(root, "roles", role, "meta/validation.yml")
+    )
     retired = [rule["name"] for rule in rules["validate"] if "retired" in rule]
     return list(specs["argument_specs"]["main"]["options"]) + retired
 

@@ -8,7 +8,12 @@ from collections import Counter
 
 import expressions
 
-ALLOWED = {}
+ALLOWED = {
+    "roles/host/vars/main.yml": (
+        1,
+        "__host_transport is a table, one entry a connection; a rewrite needs `make logs` over ssh on a real host",
+    ),
+}
 
 
 def test_no_file_has_more_long_expressions_than_allowed():

@@ -123,3 +123,42 @@ def test_an_audit_entry_reads_as_one_line():
         status.audit_line(entry)
         == "2026-11-27T12:00:00Z  ann@laptop  deploy: flaskr 1.1 -> 1.2 -> ok"
     )
+
+
+def test_the_audit_report_shows_a_hosts_last_entries_indented():
+    entries = [{"time": f"t{n}", "who": "ann", "from": "laptop", "action": "deploy", "what": "flaskr", "result": "ok"}
+               for n in range(3)]  # fmt: skip
+    assert status.audit_report(entries, "web1", 2) == [
+        "web1:",
+        "  t1  ann@laptop  deploy: flaskr -> ok",
+        "  t2  ann@laptop  deploy: flaskr -> ok",
+    ]
+
+
+def test_the_audit_report_of_a_host_with_no_entry_says_so():
+    assert status.audit_report([], "web1", 20) == ["web1:", "  (no entry yet)"]
+
+
+def test_the_red_hosts_are_named_with_their_problems():
+    reports = [
+        dict(GREEN, problems=[]),
+        {"host": "web2", "problems": ["Redis's append-only file is off"]},
+        {"host": "web3", "problems": ["no backup yet: make backup", "unreachable"]},
+    ]
+    assert status.red_hosts(reports) == (
+        'web2: ["Redis\'s append-only file is off"]; '
+        "web3: ['no backup yet: make backup', 'unreachable']"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "number"),
+    [("used_memory", 1048576), ("maxmemory", 0), ("aof_enabled", 1), ("missing", 0)],
+)
+def test_a_number_is_read_from_redis_info(field, number):
+    reply = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nmaxmemory:0\r\naof_enabled:1\r\n"
+    assert status.redis_info_number(reply, field) == number
+
+
+def test_redis_info_of_a_redis_that_did_not_answer_is_zero():
+    assert status.redis_info_number("", "used_memory") == 0
