@@ -1,12 +1,33 @@
-"""The action berth.deploy.validate: a role's variables checked against its
-table of rules (plugins/module_utils/validation.py) here, on the machine that
-runs Ansible, in one task and with no round trip to the host."""
+"""The action berth.deploy.validate: the variables of one or more of this
+collection's roles checked here, on the machine that runs Ansible, in one
+task and with no round trip to the host: first against each role's argument
+spec (meta/argument_specs.yml, its types and choices), then against its table
+of rules (meta/validation.yml, plugins/module_utils/validation.py)."""
 
+from pathlib import Path
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.berth.deploy.plugins.module_utils.validation import (
     errors,
     names_of,
 )
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def type_errors(options, values):
+    """The argument spec's messages, by the variable they are about: each
+    variable is checked on its own, so that the rules pass over it."""
+    found = {}
+    for name, option in options.items():
+        if name in values:
+            checked = ArgumentSpecValidator({name: option}).validate(
+                {name: values[name]}, validate_role_argument_spec=True
+            )
+            if checked.error_messages:
+                found[name] = checked.error_messages
+    return found
 
 
 class ActionModule(ActionBase):
@@ -19,22 +40,40 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(
             argument_spec={
-                "table": {"type": "path", "required": True},
+                "roles": {"type": "list", "elements": "str", "required": True},
                 "rules": {"type": "list", "elements": "str", "default": ["validate"]},
             }
         )
-        table = self._loader.load_from_file(args["table"])
-        rules = [rule for key in args["rules"] for rule in table[key]]
-        # A role's variables are all defined, by its defaults at least; a
-        # retired one only where an inventory still sets it.
-        names = {name for rule in rules for name in names_of(rule)}
-        values = self._templar.template(
-            {name: task_vars[name] for name in names if name in task_vars}
-        )
-        found = errors(rules, values)
+        roles = {name: self.role(name) for name in args["roles"]}
+        # Outside its role, a role's defaults are not among the variables:
+        # they come first, and whatever the play or the inventory sets wins.
+        known = {}
+        for role in roles.values():
+            known |= role["defaults"]
+        known |= task_vars
+        templar = self._templar.copy_with_new_env(available_variables=known)
+
+        found = []
+        for role in roles.values():
+            rules = [rule for key in args["rules"] for rule in role["table"].get(key, [])]
+            # A retired variable is there only where an inventory still sets it.
+            names = set(role["options"]) | {n for rule in rules for n in names_of(rule)}
+            values = templar.template({n: known[n] for n in names if n in known})
+            typed = type_errors(role["options"], values)
+            found += [m for messages in typed.values() for m in messages]
+            found += errors(rules, values, wrong=typed)
         result["changed"] = False
         if found:
             # Every wrong variable at once, one line each.
             result["failed"] = True
             result["msg"] = "\n".join(found)
         return result
+
+    def role(self, name):
+        meta = ROLES / name / "meta"
+        load = self._loader.load_from_file
+        return {
+            "options": load(str(meta / "argument_specs.yml"))["argument_specs"]["main"]["options"],
+            "table": load(str(meta / "validation.yml")) or {},
+            "defaults": load(str(ROLES / name / "defaults" / "main.yml"), trusted_as_template=True) or {},
+        }

@@ -389,12 +389,12 @@ def registry_login(names, values):
         )
 
 
-# A rollback chooses from the history; a restore runs the live version again
-# and a removal none (their playbooks set __app_version_unused).
+# A rollback chooses from the history. (A restore runs the live version
+# again and a removal none: their playbooks do not check this rule.)
 @check
 def release_version(names, values):
-    version, rollback, unused = names
-    if as_bool(values[rollback]) or as_bool(values[unused]):
+    version, rollback = names
+    if as_bool(values[rollback]):
         return
     if not matches("tag", values[version]) or values[version] == "latest":
         yield (
@@ -492,12 +492,13 @@ def broken(rule, values, wrong):
     ]
 
 
-def errors(rules, values):
+def errors(rules, values, wrong=()):
     """Every message of the rules the values break, in the rules' order.
     values holds the variables that are defined: a retired one is wrong
-    when it is there, any other when it breaks its rule."""
+    when it is there, any other when it breaks its rule. The variables in
+    wrong are known to be wrong already (by their type, say)."""
     found = []
-    wrong = set()
+    wrong = set(wrong)
     for rule in rules:
         for names, messages in broken(rule, values, wrong):
             if messages:

@@ -4,21 +4,28 @@
 
 DOCUMENTATION = r"""
 module: validate
-short_description: Check a role's variables against its table of rules
+short_description: Check the variables of this collection's roles before anything changes
 description:
-  - Reads the variables that the rules of O(table) name, templated, and fails
-    with one line for each that is wrong, naming the variable, its value (but
-    a secret's) and what is allowed; or returns ok, unchanged.
+  - For each role of O(roles), checks its variables against its argument spec
+    (C(meta/argument_specs.yml), entry point C(main): types and choices), then
+    against its table of rules (C(meta/validation.yml)); a variable its type
+    already fails is not checked again.
+  - A role's defaults (C(defaults/main.yml)) come first, so that it runs
+    outside the role too, as C(playbooks/deploy.yml) runs it for every role at
+    once; the play's and the inventory's values win.
+  - Fails with one line for each wrong variable, naming it, its value (but a
+    secret's) and what is allowed; or returns ok, unchanged.
   - Runs on the machine that runs Ansible only, in one task, with no round
     trip to the host. The rules and their forms are described in
     plugins/module_utils/validation.py.
 options:
-  table:
-    description: The role's table of rules, a YAML file such as C(meta/validation.yml).
-    type: path
+  roles:
+    description: Roles of this collection, by their short names, such as C(app).
+    type: list
+    elements: str
     required: true
   rules:
-    description: The lists of rules in O(table) to check, in this order.
+    description: The lists of rules in each role's table to check, in this order; a role without one has none.
     type: list
     elements: str
     default: [validate]
@@ -30,9 +37,10 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Check the app's variables
+- name: Validate the variables of every role and the release asked for
   berth.deploy.validate:
-    table: "{{ role_path }}/meta/validation.yml"
+    roles: [host, app, docker, redis, backup]
+    rules: [validate_release, validate]
 """
 
 RETURN = r"""

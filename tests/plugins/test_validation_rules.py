@@ -184,10 +184,17 @@ def test_retired_variables_name_what_replaced_them():
     ]
 
 
-def test_a_rollback_or_a_version_not_used_needs_no_version():
+def test_a_rollback_needs_no_version():
     assert errors(app_version="latest")
     assert errors(app_version="latest", app_rollback=True) == []
-    assert errors(app_version="", __app_version_unused=True) == []
+
+
+def test_a_removal_or_a_restore_checks_no_release():
+    rules = [rule for role in ROLES for rule in TABLES[role]["validate"]]
+    assert validation.errors(rules, DEFAULTS | {"app_version": ""}) == []
+    assert errors(app_version="") == [
+        'app_version must be an image tag naming one release, such as a git short SHA, and not "latest"; got "".'
+    ]
 
 
 def test_every_rule_names_a_form_or_a_check_there_is():
@@ -201,8 +208,10 @@ def test_every_rule_names_a_form_or_a_check_there_is():
             assert rule.get("retired"), rule
 
 
-# Once for real: Ansible runs the action with a role's table on this machine,
-# with no host to reach, and fails with every message, one a line.
+# Once for real: Ansible runs the action as playbooks/deploy.yml does, on this
+# machine, with no host to reach: every role's defaults and argument spec, the
+# play's wiring and the inventory's values; it fails with every message, one a
+# line, the argument specs' first.
 def test_the_action_fails_with_every_message_and_passes_valid_values(tmp_path):
     playbook = tmp_path / "validate.yml"
     playbook.write_text(
@@ -212,11 +221,13 @@ def test_the_action_fails_with_every_message_and_passes_valid_values(tmp_path):
                     "name": "Validate",
                     "hosts": "localhost",
                     "gather_facts": False,
+                    "vars_files": [str(ROOT / "playbooks/vars/wiring.yml")],
                     "tasks": [
                         {
-                            "name": "Check the host's variables",
+                            "name": "Validate the variables of every role",
                             "berth.deploy.validate": {
-                                "table": str(ROOT / "roles/host/meta/validation.yml")
+                                "roles": ROLES,
+                                "rules": ["validate_release", "validate"],
                             },
                         }
                     ],
@@ -239,19 +250,29 @@ def test_the_action_fails_with_every_message_and_passes_valid_values(tmp_path):
         output = json.loads(done.stdout)
         return next(iter(output["plays"][0]["tasks"][0]["hosts"].values()))
 
-    network = {"host_network": "berth", "host_redis_network": "berth-redis"}
-    passed = run({"host_state_dir": "/var/lib/berth", **network})
+    passed = run({"app_version": "1.0"})
     assert not passed.get("failed") and not passed["changed"], passed
-    failed = run({**network, "host_state_dir": "/etc/berth", "host_network": "a/b"})
+    failed = run(
+        {
+            "app_version": "latest",
+            "app_proxy_container_name": "a/b",
+            "app_keep_releases": "many",
+        }
+    )
     assert failed["failed"], failed
+    # The argument spec's message once, and not the rule's too.
     assert failed["msg"].splitlines() == [
         (
-            "host_state_dir must be an absolute path at least two levels deep, such as /var/lib/berth, not in "
-            "/bin, /boot, /dev, /etc, /lib*, /proc, /run, /sbin, /sys or /usr, not /var/<dir> or /home/<dir> "
-            'itself, and with no spaces or colons; got "/etc/berth".'
+            "argument 'app_keep_releases' is of type str and we were unable to convert to int: "
+            """"'many'" cannot be converted to an int"""
         ),
         (
-            "host_network must be a Docker network name (2 to 63 letters, digits, '_', '.', '-', beginning "
-            """with a letter or digit, no '..'); got "a/b"."""
+            'app_version must be an image tag naming one release, such as a git short SHA, and not "latest"; '
+            'got "latest".'
+        ),
+        (
+            "app_proxy_container_name must be a Docker name (2 to 63 letters, digits, '_', '.', '-'; no '/' "
+            """or '..'); got "a/b"."""
         ),
     ]
+
