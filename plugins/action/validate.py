@@ -55,7 +55,9 @@ class ActionModule(ActionBase):
 
         found = []
         for role in roles.values():
-            rules = [rule for key in args["rules"] for rule in role["table"].get(key, [])]
+            rules = [
+                rule for key in args["rules"] for rule in role["table"].get(key, [])
+            ]
             # A retired variable is there only where an inventory still sets it.
             names = set(role["options"]) | {n for rule in rules for n in names_of(rule)}
             values = templar.template({n: known[n] for n in names if n in known})
@@ -73,7 +75,12 @@ class ActionModule(ActionBase):
         meta = ROLES / name / "meta"
         load = self._loader.load_from_file
         return {
-            "options": load(str(meta / "argument_specs.yml"))["argument_specs"]["main"]["options"],
+            "options": load(str(meta / "argument_specs.yml"))["argument_specs"]["main"][
+                "options"
+            ],
             "table": load(str(meta / "validation.yml")) or {},
-            "defaults": load(str(ROLES / name / "defaults" / "main.yml"), trusted_as_template=True) or {},
+            "defaults": load(
+                str(ROLES / name / "defaults" / "main.yml"), trusted_as_template=True
+            )
+            or {},
         }

@@ -275,4 +275,3 @@ def test_the_action_fails_with_every_message_and_passes_valid_values(tmp_path):
             """or '..'); got "a/b"."""
         ),
     ]
-
