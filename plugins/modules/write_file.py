@@ -24,6 +24,13 @@ options:
     description: The file to write. Its directory must exist.
     type: path
     required: true
+  validate:
+    description:
+      - A command that checks the new content before it replaces O(dest): C(%s)
+        is the path of the temporary file that holds it, beside O(dest), with
+        the mode given. When the command fails, O(dest) is left as it was and
+        the task fails with the command's output. Run without a shell.
+    type: str
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -70,14 +77,28 @@ def read(path):
         return None
 
 
-def write(module, dest, content):
-    """content into dest through a temporary file in its directory."""
+def write(module, dest, content, validate=None):
+    """content into dest through a temporary file in its directory, once
+    the command validate accepts it."""
     descriptor, temporary = tempfile.mkstemp(
         dir=os.path.dirname(dest) or ".", prefix=f".{os.path.basename(dest)}."
     )
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(content)
+        if validate:
+            # Checked as it will be: a reader that is not its owner may need the mode.
+            mode = module.params["mode"]
+            if mode is not None:
+                module.set_mode_if_different(temporary, mode, False)
+            rc, out, err = module.run_command(validate % temporary)
+            if rc != 0:
+                module.fail_json(
+                    msg=f"failed to validate: rc:{rc} error:{err or out}",
+                    rc=rc,
+                    stdout=out,
+                    stderr=err,
+                )
         module.atomic_move(temporary, dest)
     finally:
         if os.path.exists(temporary):
@@ -89,6 +110,7 @@ def main():
         argument_spec={
             "content": {"type": "str", "required": True},
             "dest": {"type": "path", "required": True},
+            "validate": {"type": "str"},
         },
         add_file_common_args=True,
         supports_check_mode=True,
@@ -106,7 +128,7 @@ def main():
             "after": module.params["content"],
         }
         if not module.check_mode:
-            write(module, dest, content)
+            write(module, dest, content, module.params["validate"])
     # In check mode, a file not written yet has no attributes to compare.
     if os.path.exists(dest):
         attributes = module.load_file_common_arguments(module.params)

@@ -19,14 +19,17 @@ ENV = {
 }
 
 
-def write(dest, content, *options):
+def write(dest, content, *options, validate=None, rc=0):
     """Run the module once against localhost; return its result."""
-    arguments = json.dumps({"content": content, "dest": str(dest), "mode": "0640"})
+    arguments = {"content": content, "dest": str(dest), "mode": "0640"}
+    if validate:
+        arguments["validate"] = validate
     run = subprocess.run(
-        ["ansible", "localhost", "-m", "berth.deploy.write_file", "-a", arguments, *options],
+        ["ansible", "localhost", "-m", "berth.deploy.write_file", "-a", json.dumps(arguments),
+         *options],
         cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == rc, run.stdout + run.stderr
     return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
 
 
@@ -75,3 +78,19 @@ def test_check_mode_writes_nothing_and_shows_the_difference(tmp_path):
     assert dest.read_text() == "one\n"
     assert write(tmp_path / "new.json", "one\n", "--check")["changed"]
     assert not (tmp_path / "new.json").exists()
+
+
+# The command sees the new content, beside the file and with its mode, and
+# its refusal leaves the file as it was.
+def test_content_the_command_refuses_leaves_the_file_as_it_was(tmp_path):
+    dest = tmp_path / "Caddyfile"
+    write(dest, "good\n")
+    check = "sh -c 'stat -c %%a \"$1\" && grep -qx good \"$1\"' check %s"
+    assert not write(dest, "good\n", validate=check)["changed"]
+    refused = write(dest, "bad\n", validate=check, rc=2)
+    assert refused["failed"]
+    assert refused["msg"] == "failed to validate: rc:1 error:640\n"
+    assert dest.read_text() == "good\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["Caddyfile"]
+    assert write(dest, "good\nmore\n", validate="grep -q good %s")["changed"]
+    assert dest.read_text() == "good\nmore\n"
