@@ -85,7 +85,7 @@ def test_check_mode_writes_nothing_and_shows_the_difference(tmp_path):
 def test_content_the_command_refuses_leaves_the_file_as_it_was(tmp_path):
     dest = tmp_path / "Caddyfile"
     write(dest, "good\n")
-    check = "sh -c 'stat -c %%a \"$1\" && grep -qx good \"$1\"' check %s"
+    check = 'sh -c \'stat -c %%a "$1" && grep -qx good "$1"\' check %s'
     assert not write(dest, "good\n", validate=check)["changed"]
     refused = write(dest, "bad\n", validate=check, rc=2)
     assert refused["failed"]
