@@ -7,7 +7,7 @@ short_description: Wait until a release's containers are ready, in one round tri
 description:
   - Waits until each of O(containers) runs, Docker reports it healthy (if its
     image has a HEALTHCHECK), and O(path) answers 200 at its address on
-    O(network), port O(port): from outside the image, which needs no shell,
+    O(network), port O(port), from outside the image, which needs no shell,
     Python or curl for this.
   - Asks every O(delay) seconds, on the host, and fails after O(timeout)
     seconds, or at once when a container stopped and Docker does not restart

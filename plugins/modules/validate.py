@@ -7,7 +7,7 @@ module: validate
 short_description: Check the variables of this collection's roles before anything changes
 description:
   - For each role of O(roles), checks its variables against its argument spec
-    (C(meta/argument_specs.yml), entry point C(main): types and choices), then
+    (C(meta/argument_specs.yml), entry point C(main), its types and choices), then
     against its table of rules (C(meta/validation.yml)); a variable its type
     already fails is not checked again.
   - A role's defaults (C(defaults/main.yml)) come first, so that it runs

@@ -26,7 +26,7 @@ options:
     required: true
   validate:
     description:
-      - A command that checks the new content before it replaces O(dest): C(%s)
+      - A command that checks the new content before it replaces O(dest); C(%s)
         is the path of the temporary file that holds it, beside O(dest), with
         the mode given. When the command fails, O(dest) is left as it was and
         the task fails with the command's output. Run without a shell.
