@@ -334,9 +334,7 @@ def test_check_mode_says_what_a_deploy_would_do_and_changes_nothing(
     unpulled = f"{settings['app_image']}:site-3"
     assert host.run("docker image inspect %s", unpulled).rc != 0
     before = host_snapshot.snapshot(host, settings), snapshot(host, settings, paths)
-    code, output = deploy(
-        *arguments, "--check", "--diff"
-    )
+    code, output = deploy(*arguments, "--check", "--diff")
     assert code == 0, output
     assert re.search(says, output), output
     if case == "rollback":
