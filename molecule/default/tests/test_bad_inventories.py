@@ -14,13 +14,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import host_snapshot
 import pytest
 import yaml
+
+from playbooks import playbook
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -254,20 +255,12 @@ def run(host, settings, tmp_path_factory):
 
     before = snapshot(host, settings)
     started = time.monotonic()
-    done = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(inventory),
-            "playbooks/deploy.yml",
-            "--forks",
-            str(len(hosts)),
-        ],
-        cwd=ROOT,
+    done = playbook(
+        "deploy.yml",
+        "--forks",
+        str(len(hosts)),
+        inventory=inventory,
         env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
-        capture_output=True,
-        text=True,
-        check=False,
     )
     print(
         f"{len(hosts)} bad inventories in one deploy: {time.monotonic() - started:.1f} s"

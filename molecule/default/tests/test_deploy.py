@@ -6,13 +6,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 
 import pytest
 from on_test_host import inspect, page
 
-ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+from playbooks import playbook
+
 RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
 
@@ -211,13 +210,9 @@ VALIDATION = "Validate the variables of every role and the release asked for"
 def deploy(*extra_vars):
     """playbooks/deploy.yml as `make deploy` runs it, which ends early when the
     host is as the last deploy left it (converge turns that off)."""
-    done = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml",
-         *(f"-e{v}" for v in extra_vars)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    done = playbook("deploy.yml", *(f"-e{v}" for v in extra_vars))
     assert done.returncode == 0, done.stdout + done.stderr
-    output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)  # Molecule forces colours
+    output = done.stdout
     recap = re.search(r"ok=(\d+)\s+changed=(\d+)", output)
     return {
         "output": output,
@@ -274,15 +269,9 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
         ("app_version=latest", "app_version must be an image tag naming one release"),
         ("app_uid=10001", "set app_user to UID:GID instead"),
     ):
-        refused = subprocess.run(
-            ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml", "-e", live,
-             "-e", wrong],
-            cwd=ROOT, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        refused = playbook("deploy.yml", "-e", live, "-e", wrong)
         assert refused.returncode != 0, wrong
-        # On stderr, in Molecule's colours, maybe wrapped over lines.
-        said = " ".join(
-            re.sub(r"\x1b\[[0-9;]*m", "", refused.stdout + refused.stderr).split()
-        )
+        # On stderr, maybe wrapped over lines.
+        said = " ".join((refused.stdout + refused.stderr).split())
         assert message in said, said[-3000:]
         assert "Take the deploy lock" not in said

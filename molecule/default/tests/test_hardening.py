@@ -3,14 +3,12 @@ inspect`: every container is bounded and unprivileged, hostile requests get
 the answer they should, and the site serves throughout."""
 
 import json
-import os
-import subprocess
 
 import pytest
 from on_test_host import BENCH, copy_bench, inspect
 
-ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+from playbooks import ROOT, playbook
+
 # The flaskr release's page counter and Flask-Limiter's counts, in Redis.
 COUNTER_KEYS = "flaskr:views:*"
 LIMITER_KEYS = "LIMITS:LIMITER/*"
@@ -193,10 +191,7 @@ def test_a_failed_reload_puts_the_previous_caddyfile_back(host, settings):
             "app_version": settings["berth_molecule_versions"][1],
             "app_security_headers": {"X-Frame-Options": "DENY"},
         }
-        done = subprocess.run(
-            ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml", "-e", json.dumps(extra)],
-            cwd=ROOT, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        done = playbook("deploy.yml", "-e", json.dumps(extra))
     finally:
         host.check_output("docker unpause %s", proxy)
     output = done.stdout + done.stderr
@@ -233,10 +228,7 @@ def test_a_proxy_an_earlier_berth_started_is_updated_in_place_and_reloaded(
     started = inspect(host, proxy)["State"]["StartedAt"]
 
     extra = {"app_version": settings["berth_molecule_versions"][1]}
-    done = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml", "-e", json.dumps(extra)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    done = playbook("deploy.yml", "-e", json.dumps(extra))
     assert done.returncode == 0, done.stdout + done.stderr
 
     # Updated in place, not restarted, and running this berth's configuration.

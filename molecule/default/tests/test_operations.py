@@ -4,7 +4,6 @@ inventory."""
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -16,17 +15,13 @@ import pytest
 import testinfra
 from on_test_host import BENCH, OnTestHost, copy_bench, load, page
 
-ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+import playbooks
+from playbooks import INVENTORY, ROOT, playbook
 
 
-def make(*args, stdin="", check=True, inventory=INVENTORY):
-    """`make ARGS INVENTORY=<inventory>` in the repository (by default,
-    this scenario's)."""
-    done = subprocess.run(
-        ["make", "--no-print-directory", *args, f"INVENTORY={inventory}"],
-        cwd=ROOT, input=stdin, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+def make(target, *variables, check=True, **options):
+    """playbooks.make, which must succeed unless check is false."""
+    done = playbooks.make(target, *variables, **options)
     if check:
         assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -352,10 +347,12 @@ def test_a_backup_restores_on_a_new_host(host, settings, versions, backup, new_h
         check=False,
     )
     assert first.returncode != 0 and "Deploy first" in first.stdout, first.stdout
-    deployed = subprocess.run(
-        ["ansible-playbook", "-i", new_host["inventory"], "playbooks/deploy.yml", "-e", f"app_version={versions[1]}"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    deployed = playbook(
+        "deploy.yml",
+        "-e",
+        f"app_version={versions[1]}",
+        inventory=new_host["inventory"],
+    )
     assert deployed.returncode == 0, deployed.stdout[-3000:]
     url = f"http://127.0.0.1:{settings['app_published_port']}"
     side_effect = json.loads(
@@ -447,10 +444,9 @@ def test_replicas_serve_together_and_the_day2_verbs_see_them(
             new, "writes-replicas", f"{BENCH}/writes.py {url} --rate 5 --duration 300"
         ) as posts,
     ):
-        deployed = subprocess.run(
-            ["ansible-playbook", "-i", inventory, "playbooks/deploy.yml",
-             "-e", f"app_version={versions[1]}", "-e", "app_replicas=2"],
-            cwd=ROOT, capture_output=True, text=True, check=False,
+        deployed = playbook(
+            "deploy.yml", "-e", f"app_version={versions[1]}", "-e", "app_replicas=2",
+            inventory=inventory,
         )  # fmt: skip
         assert deployed.returncode == 0, deployed.stdout[-3000:]
         time.sleep(5)  # new posts with both replicas writing

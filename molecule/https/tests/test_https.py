@@ -16,8 +16,7 @@ import time
 import pytest
 from on_test_host import copy_bench, load
 
-ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+from playbooks import INVENTORY, ROOT, playbook
 
 
 def https(site, path="/", verify=True):
@@ -187,11 +186,9 @@ def test_a_swap_under_https_load_fails_no_request(host, site, settings):
     started = datetime.datetime.now()
     url = f"https://{site['domain']}/"  # the domain resolves to the test host there
     with load(host, url, "https-swap", cafile="/tmp/pebble-root.pem") as reads:
-        done = subprocess.run(
-            ["ansible-playbook", "-i", INVENTORY, "playbooks/deploy.yml",
-             "-e", '{"app_config": {"SWAPPED_UNDER_HTTPS_LOAD": true}}'],
-            cwd=ROOT, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        done = playbook(
+            "deploy.yml", "-e", '{"app_config": {"SWAPPED_UNDER_HTTPS_LOAD": true}}'
+        )
     assert done.returncode == 0, done.stdout
     seconds = (datetime.datetime.now() - started).total_seconds()
     print(f"\nHTTPS swap: {json.dumps(reads.figures)} over {seconds:.0f} s")

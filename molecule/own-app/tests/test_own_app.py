@@ -19,10 +19,11 @@ import pytest
 import yaml
 from on_test_host import copy_bench, inspect, load
 
-ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+import playbooks
+from playbooks import INVENTORY, ROOT
+
 SCENARIO = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
 EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 CREDENTIALS = f"{SCENARIO}/registry-credentials.yml"
 VAULT_PASSWORD_FILE = f"{SCENARIO}/vault-password"
 VAULT = ["-e", f"@{CREDENTIALS}", f"--vault-password-file={VAULT_PASSWORD_FILE}"]
@@ -65,25 +66,16 @@ def paths(settings):
     }
 
 
-def run(argv):
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+def kept(done):
+    """(return code, output) of a finished run, its output kept in OUTPUTS."""
     OUTPUTS.append(done.stdout + done.stderr)
     return done.returncode, done.stdout + done.stderr
 
 
 def deploy(version, *extra):
     """playbooks/deploy.yml with the scenario's vault file, as converge ran it."""
-    return run(
-        [
-            "ansible-playbook",
-            "-i",
-            INVENTORY,
-            "playbooks/deploy.yml",
-            "-e",
-            f"app_version={version}",
-            *VAULT,
-            *extra,
-        ]
+    return kept(
+        playbooks.playbook("deploy.yml", "-e", f"app_version={version}", *VAULT, *extra)
     )
 
 
@@ -203,15 +195,13 @@ def test_make_deploy_with_the_vault_layout_swaps_under_load(
     inventory = vault_inventory(tmp_path)
     before = assert_live(host, settings, paths, "site site-1")
     with load(host, url(settings), "site-2") as reads:
-        code, output = run(
-            [
-                "make",
-                "--no-print-directory",
+        code, output = kept(
+            playbooks.make(
                 "deploy",
-                f"INVENTORY={inventory}",
                 "VERSION=site-2",
                 f"ANSIBLE_ARGS=--vault-password-file={VAULT_PASSWORD_FILE}",
-            ]
+                inventory=inventory,
+            )
         )
     assert code == 0, output
     print("swap site-1 -> site-2:", reads.figures)

@@ -21,8 +21,9 @@ import on_test_host
 import pytest
 from on_test_host import BENCH, OnTestHost, stop_and_read
 
-ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+import playbooks
+from playbooks import INVENTORY, ROOT
+
 RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
 
@@ -50,34 +51,17 @@ def state(settings):
     }
 
 
-def ansible(playbook, *extra):
-    """Start playbooks/<playbook> against the test host; return the process."""
-    return subprocess.Popen(
-        ["ansible-playbook", "-i", INVENTORY, f"playbooks/{playbook}", *extra],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def finish(process, timeout=600):
     output, _ = process.communicate(timeout=timeout)
     return process.returncode, output
 
 
 def deploy(version, *extra):
-    return finish(ansible("deploy.yml", "-e", f"app_version={version}", *extra))
+    return finish(playbooks.start("deploy.yml", "-e", f"app_version={version}", *extra))
 
 
 def make(target, *variables):
-    done = subprocess.run(
-        ["make", "--no-print-directory", target, f"INVENTORY={INVENTORY}", *variables],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = playbooks.make(target, *variables)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -403,7 +387,7 @@ def test_a_deploy_killed_after_the_switch_is_settled_by_the_next(
     host, settings, state, versions
 ):
     before = live(host, state)
-    process = ansible("deploy.yml", "-e", f"app_version={versions[2]}")
+    process = playbooks.start("deploy.yml", "-e", f"app_version={versions[2]}")
     # Killed as it checks the switched proxy: the proxy serves the new release,
     # the history names it only as next.
     for line in process.stdout:
@@ -427,7 +411,7 @@ def test_a_deploy_killed_after_the_switch_is_settled_by_the_next(
 
 
 def test_a_second_deploy_is_refused_while_one_runs(host, settings, state, versions):
-    first = ansible("deploy.yml", "-e", f"app_version={versions[1]}")
+    first = playbooks.start("deploy.yml", "-e", f"app_version={versions[1]}")
     try:
         for _ in range(240):
             if host.file(state["lock"]).exists or first.poll() is not None:
