@@ -4,16 +4,16 @@ task and with no round trip to the host: first against each role's argument
 spec (meta/argument_specs.yml, its types and choices), then against its table
 of rules (meta/validation.yml, plugins/module_utils/validation.py)."""
 
-from pathlib import Path
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.berth.deploy.plugins.module_utils.validation import (
     errors,
     names_of,
 )
-
-ROLES = Path(__file__).resolve().parents[2] / "roles"
+from ansible_collections.berth.deploy.plugins.plugin_utils.roles import (
+    role,
+    with_defaults,
+)
 
 
 def type_errors(options, values):
@@ -51,24 +51,19 @@ class ActionModule(ActionBase):
                 "rules": {"type": "list", "elements": "str", "default": ["validate"]},
             }
         )
-        roles = {name: self.role(name) for name in args["roles"]}
-        # Outside its role, a role's defaults are not among the variables:
-        # they come first, and whatever the play or the inventory sets wins.
-        known = {}
-        for role in roles.values():
-            known |= role["defaults"]
-        known |= task_vars
+        roles = {name: role(self._loader, name) for name in args["roles"]}
+        known = with_defaults(roles.values(), task_vars)
         templar = self._templar.copy_with_new_env(available_variables=known)
 
         found = []
-        for role in roles.values():
+        for spec in roles.values():
             rules = [
-                rule for key in args["rules"] for rule in role["table"].get(key, [])
+                rule for key in args["rules"] for rule in spec["table"].get(key, [])
             ]
             # A retired variable is there only where an inventory still sets it.
-            names = set(role["options"]) | {n for rule in rules for n in names_of(rule)}
+            names = set(spec["options"]) | {n for rule in rules for n in names_of(rule)}
             values = templar.template({n: known[n] for n in names if n in known})
-            typed = type_errors(role["options"], values)
+            typed = type_errors(spec["options"], values)
             found += [m for messages in typed.values() for m in messages]
             found += errors(rules, values, wrong=typed)
         result["changed"] = False
@@ -77,17 +72,3 @@ class ActionModule(ActionBase):
             result["failed"] = True
             result["msg"] = "\n".join(found)
         return result
-
-    def role(self, name):
-        meta = ROLES / name / "meta"
-        load = self._loader.load_from_file
-        return {
-            "options": load(str(meta / "argument_specs.yml"))["argument_specs"]["main"][
-                "options"
-            ],
-            "table": load(str(meta / "validation.yml")) or {},
-            "defaults": load(
-                str(ROLES / name / "defaults" / "main.yml"), trusted_as_template=True
-            )
-            or {},
-        }

@@ -4,11 +4,15 @@ variables. A new or edited berth, or another setting, is a change."""
 
 import hashlib
 import json
-import os
 import re
 
 from ansible.plugins.lookup import LookupBase
 from ansible_collections.berth.deploy.plugins.lookup.code_digest import code_digest
+from ansible_collections.berth.deploy.plugins.plugin_utils.roles import (
+    ROOT,
+    role,
+    with_defaults,
+)
 
 DOCUMENTATION = """
 name: deploy_inputs
@@ -49,7 +53,6 @@ _raw:
   elements: dict
 """
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # The code every part runs, beside its roles'.
 SHARED = ["plugins", "playbooks"]
 ASKED = re.compile(
@@ -58,17 +61,11 @@ ASKED = re.compile(
 )
 
 
-def options(loader, root, role):
+def options(found):
     """The names of a role's variables: the options of its main entry point,
     and those an earlier berth read (its validation refuses them)."""
-    specs = loader.load_from_file(
-        os.path.join(root, "roles", role, "meta/argument_specs.yml")
-    )
-    rules = loader.load_from_file(
-        os.path.join(root, "roles", role, "meta/validation.yml")
-    )
-    retired = [rule["name"] for rule in rules["validate"] if "retired" in rule]
-    return list(specs["argument_specs"]["main"]["options"]) + retired
+    retired = [rule["name"] for rule in found["table"]["validate"] if "retired" in rule]
+    return list(found["options"]) + retired
 
 
 def names(parts, specs):
@@ -93,18 +90,20 @@ class LookupModule(LookupBase):
         (parts,) = terms
         root = kwargs.get("root") or ROOT
         variables = variables or {}
-        specs = {
-            role: options(self._loader, root, role)
+        found = {
+            name: role(self._loader, name, root)
             for roles in parts.values()
-            for role in roles
+            for name in roles
         }
+        specs = {name: options(data) for name, data in found.items()}
+        # A role's defaults count where nothing else sets its variables.
+        known = with_defaults(found.values(), variables)
+        templar = self._templar.copy_with_new_env(available_variables=known)
         result = {}
         for part, inputs in names(parts, specs).items():
-            code = code_digest(root, [f"roles/{role}" for role in parts[part]] + SHARED)
+            code = code_digest(root, [f"roles/{name}" for name in parts[part]] + SHARED)
             values = {
-                name: self._templar.template(variables[name])
-                if name in variables
-                else ""
+                name: templar.template(known[name]) if name in known else ""
                 for name in inputs
             }
             result[part] = digest(code, values)

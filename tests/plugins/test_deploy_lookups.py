@@ -179,3 +179,19 @@ def test_a_value_counts_in_its_part_and_the_release_asked_for_in_none(tree):
     # Templated: the value, not the template, counts.
     assert inputs(tree, host_dir="{{ '/srv' }}") == before
     assert inputs(tree, host_dir="/other")["platform"] != before["platform"]
+
+
+def test_a_roles_default_counts_where_nothing_sets_it(tmp_path):
+    # The play need not have loaded the role: its defaults are read, templated
+    # with the play's variables, and a value the play sets wins.
+    role(tmp_path, "host", {}, defaults={"host_dir": "/srv/{{ host_name }}"},
+         options=["host_dir"])  # fmt: skip
+    role(tmp_path, "app", {}, options=["app_name"])
+    parts = {"platform": ["host"], "app": ["app"]}
+
+    def inputs(**variables):
+        return lookup(deploy_inputs, [parts], variables, root=tmp_path)["platform"]
+
+    assert inputs(host_name="a") == inputs(host_dir="/srv/a")
+    assert inputs(host_name="a") != inputs(host_name="b")
+    assert inputs(host_name="a", host_dir="/other") == inputs(host_dir="/other")

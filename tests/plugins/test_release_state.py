@@ -1,0 +1,94 @@
+"""The module berth.deploy.release_state (plugins/modules/release_state.py),
+run by Ansible against this machine's real engine: it reads the history and
+the Caddyfile as they are, or none, and lists the app's containers, running
+or not, and no other's."""
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {
+    **os.environ,
+    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+}
+
+
+def engine():
+    docker = shutil.which("docker")
+    return (
+        docker
+        and subprocess.run(
+            [docker, "info"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+
+
+pytestmark = pytest.mark.skipif(not engine(), reason="no Docker engine here")
+
+
+def release_state(**arguments):
+    run = subprocess.run(
+        ["ansible", "localhost", "-m", "berth.deploy.release_state", "-a", json.dumps(arguments),
+         "-e", f"ansible_python_interpreter={ROOT}/.venv/bin/python"],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+
+
+@pytest.fixture
+def containers():
+    """Create stopped containers of an image this engine has; remove them after."""
+    images = subprocess.run(
+        ["docker", "images", "--quiet", "--filter", "dangling=false"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    if not images:
+        pytest.skip("no image on this engine")
+    made = []
+
+    def create(name, label):
+        made.append(name)
+        subprocess.run(
+            ["docker", "create", "--name", name, "--label", label, images[0], "true"],
+            capture_output=True, check=True,
+        )  # fmt: skip
+
+    yield create
+    subprocess.run(["docker", "rm", "--force", *made], capture_output=True, check=False)
+
+
+def test_it_reads_the_files_and_lists_the_apps_containers(tmp_path, containers):
+    app = f"berth-test-{uuid.uuid4().hex[:8]}"
+    arguments = {
+        "history": str(tmp_path / "history.json"),
+        "caddyfile": str(tmp_path / "Caddyfile"),
+        "label": f"berth.app={app}",
+    }
+    nothing = release_state(**arguments)
+    assert (nothing["history"], nothing["caddyfile"], nothing["containers"]) == (
+        None,
+        "",
+        [],
+    )
+    assert not nothing["changed"]
+
+    (tmp_path / "history.json").write_text(
+        '{"live": null, "previous": [], "next": null}\n'
+    )
+    (tmp_path / "Caddyfile").write_text(":80 {\n}\n")
+    containers(f"{app}-1", f"berth.app={app}")
+    containers(f"{app}-other", f"berth.app={app}-other")
+    found = release_state(**arguments)
+    assert found["history"] == {"live": None, "previous": [], "next": None}
+    assert found["caddyfile"] == ":80 {\n}\n"
+    assert [container["Names"] for container in found["containers"]] == [[f"/{app}-1"]]
