@@ -7,7 +7,6 @@ and the real engine where there is one."""
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -310,18 +309,7 @@ def test_a_stamp_of_the_previous_berth_is_read(state):
     assert (found["unchanged"], found["same_inputs"]) == ([], ["app"])
 
 
-def engine():
-    docker = shutil.which("docker")
-    return (
-        docker
-        and subprocess.run(
-            [docker, "info"], capture_output=True, check=False
-        ).returncode
-        == 0
-    )
-
-
-@pytest.mark.skipif(not engine(), reason="no Docker engine here")
+@pytest.mark.engine
 def test_with_the_real_engine_containers_networks_and_images_are_observed(tmp_path):
     images = subprocess.run(
         ["docker", "images", "--quiet", "--no-trunc", "--filter", "dangling=false"],

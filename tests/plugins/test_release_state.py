@@ -5,7 +5,6 @@ or not, and no other's."""
 
 import json
 import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -21,18 +20,7 @@ ENV = {
 }
 
 
-def engine():
-    docker = shutil.which("docker")
-    return (
-        docker
-        and subprocess.run(
-            [docker, "info"], capture_output=True, check=False
-        ).returncode
-        == 0
-    )
-
-
-pytestmark = pytest.mark.skipif(not engine(), reason="no Docker engine here")
+pytestmark = pytest.mark.engine
 
 
 def release_state(**arguments):
