@@ -52,7 +52,7 @@ class ActionModule(ActionBase):
             }
         )
         roles = {name: role(self._loader, name) for name in args["roles"]}
-        known = with_defaults(roles.values(), task_vars)
+        known = with_defaults([spec["defaults"] for spec in roles.values()], task_vars)
         templar = self._templar.copy_with_new_env(available_variables=known)
 
         found = []

@@ -97,7 +97,7 @@ class LookupModule(LookupBase):
         }
         specs = {name: options(data) for name, data in found.items()}
         # A role's defaults count where nothing else sets its variables.
-        known = with_defaults(found.values(), variables)
+        known = with_defaults([data["defaults"] for data in found.values()], variables)
         templar = self._templar.copy_with_new_env(available_variables=known)
         result = {}
         for part, inputs in names(parts, specs).items():

@@ -5,6 +5,7 @@ import os
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible_collections.berth.deploy.plugins.plugin_utils.roles import with_defaults
 
 DOCUMENTATION = """
 name: footprint
@@ -56,11 +57,9 @@ class LookupModule(LookupBase):
         roles_path = kwargs.get("roles_path") or ROLES
         roles = [role for each in parts.values() for role in each]
         # Over the roles' defaults, as a play that imports the roles has them.
-        defaults = {}
-        for role in roles:
-            defaults.update(self.load(roles_path, role, "defaults/main.yml"))
+        defaults = [self.load(roles_path, role, "defaults/main.yml") for role in roles]
         templar = self._templar.copy_with_new_env(
-            available_variables={**defaults, **(variables or {})}
+            available_variables=with_defaults(defaults, variables or {})
         )
         declared = {}
         for role in roles:

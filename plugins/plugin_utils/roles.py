@@ -23,11 +23,11 @@ def role(loader, name, root=ROOT):
     }
 
 
-def with_defaults(roles, variables):
-    """The variables, over the roles' defaults: outside its role, a role's
-    defaults are not among a play's variables, and whatever the play or the
-    inventory sets wins."""
+def with_defaults(defaults, variables):
+    """The variables, over the roles' defaults (one dict a role): outside
+    its role, a role's defaults are not among a play's variables, and
+    whatever the play or the inventory sets wins."""
     known = {}
-    for found in roles:
-        known |= found["defaults"]
+    for each in defaults:
+        known |= each
     return known | dict(variables)
