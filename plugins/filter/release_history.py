@@ -13,6 +13,7 @@ class FilterModule:
             "release_target": release_history.target,
             "advance_history": release_history.advance,
             "released_images": release_history.released_images,
+            "target_images": release_history.target_images,
             "keeps_image": release_history.keeps_image,
             "retired_containers": release_history.retired_containers,
         }

@@ -117,6 +117,28 @@ def images(releases):
     return [release["image"] for release in releases if "image" in release]
 
 
+def image_names(history, image, version):
+    """What a deploy may run, to look for on the host: image:version (the
+    deploy's), then each kept or upcoming release's image ID and tag (a
+    record from state format 1 names no image: its tag of image)."""
+    history = {**EMPTY, **(history or {})}
+    releases = kept(history) + kept({**EMPTY, **(history["next"] or {})})
+    names = [f"{image}:{version}" if version else None]
+    for release in releases:
+        names += [
+            release.get("image_id"),
+            release.get("image") or f"{image}:{release['version']}",
+        ]
+    return [name for name in dict.fromkeys(names) if name]
+
+
+def target_images(found, release):
+    """The host's images of release (by image ID, then tag) among found, the
+    images looked for by name: docker_image_info's list, first match first."""
+    names = [release.get("image_id"), release["image"]]
+    return [found[name] for name in names if name and found.get(name)]
+
+
 def released_images(before, after):
     """The images of the releases that history after no longer keeps, unless
     a release it keeps runs the same tag."""

@@ -10,6 +10,10 @@ description:
     exist, and lists the containers with the label O(label), running or not,
     as the Docker API lists them (as M(community.docker.docker_host_info)
     does).
+  - With O(image), inspects the images a deploy may run, as
+    M(community.docker.docker_image_info) does - O(image):O(version), and
+    each kept or upcoming release's image ID and tag - so that choosing the
+    release needs no other round trip.
   - Reads only. The release history's format and its decisions are in
     plugins/module_utils/release_history.py.
 options:
@@ -25,6 +29,13 @@ options:
     description: The label of the app's containers, C(key=value).
     type: str
     required: true
+  image:
+    description: The app's image, without its tag.
+    type: str
+  version:
+    description: The tag a deploy asks for; empty for a rollback.
+    type: str
+    default: ""
 extends_documentation_fragment:
   - community.docker.docker.api_documentation
 attributes:
@@ -40,6 +51,8 @@ EXAMPLES = r"""
     history: /var/lib/berth/flaskr-history.json
     caddyfile: /var/lib/berth/proxy/Caddyfile
     label: berth.app=flaskr
+    image: registry.example.com/flaskr
+    version: "1.2"
   register: found
 """
 
@@ -57,10 +70,23 @@ containers:
   returned: always
   type: list
   elements: dict
+images:
+  description:
+    - By name or ID, the host's image of each looked for with O(image); one
+      the host does not have is left out.
+  returned: always
+  type: dict
 """
 
+import contextlib
 import json
 
+from ansible_collections.berth.deploy.plugins.module_utils.release_history import (
+    image_names,
+)
+from ansible_collections.community.docker.plugins.module_utils._api.errors import (
+    NotFound,
+)
 from ansible_collections.community.docker.plugins.module_utils._api.utils.utils import (
     convert_filters,
 )
@@ -78,27 +104,43 @@ def read(path):
         return None
 
 
+def inspect_images(client, names):
+    """By name, the host's image of each name it has."""
+    found = {}
+    for name in names:
+        with contextlib.suppress(NotFound):
+            found[name] = client.get_json("/images/{0}/json", name)
+    return found
+
+
 def main():
     client = AnsibleDockerClient(
         argument_spec={
             "history": {"type": "path", "required": True},
             "caddyfile": {"type": "path", "required": True},
             "label": {"type": "str", "required": True},
+            "image": {"type": "str"},
+            "version": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
     params = client.module.params
     history = read(params["history"])
+    history = json.loads(history) if history is not None else None
     containers = client.get_json(
         "/containers/json",
         params={"all": 1, "limit": -1, "size": 0, "trunc_cmd": 0,
                 "filters": convert_filters({"label": [params["label"]]})},
     )  # fmt: skip
+    image = params["image"]
     client.module.exit_json(
         changed=False,
-        history=json.loads(history) if history is not None else None,
+        history=history,
         caddyfile=read(params["caddyfile"]) or "",
         containers=containers,
+        images=inspect_images(client, image_names(history, image, params["version"]))
+        if image
+        else {},
     )
 
 

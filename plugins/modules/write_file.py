@@ -21,9 +21,16 @@ options:
     type: str
     required: true
   dest:
-    description: The file to write. Its directory must exist.
+    description: The file to write. Its directory must exist, unless O(directory_mode) is given.
     type: path
     required: true
+  directory_mode:
+    description:
+      - The mode of the directory of O(dest), which is created when missing
+        and given this mode and the owner and group of O(dest), as
+        M(ansible.builtin.file) with C(state=directory) would; one round trip
+        for both.
+    type: raw
   validate:
     description:
       - A command that checks the new content before it replaces O(dest); C(%s)
@@ -105,20 +112,38 @@ def write(module, dest, content, validate=None):
             os.unlink(temporary)
 
 
+def directory(module, path):
+    """Create path (and its parents) when missing, with the owner and group
+    of dest and directory_mode; whether anything changed."""
+    created = not os.path.isdir(path)
+    if created and not module.check_mode:
+        os.makedirs(path)
+    if not os.path.isdir(path):
+        return created
+    attributes = module.load_file_common_arguments(
+        {**module.params, "mode": module.params["directory_mode"]}, path=path
+    )
+    return module.set_fs_attributes_if_different(attributes, created)
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
             "content": {"type": "str", "required": True},
             "dest": {"type": "path", "required": True},
             "validate": {"type": "str"},
+            "directory_mode": {"type": "raw"},
         },
         add_file_common_args=True,
         supports_check_mode=True,
     )
     dest = module.params["dest"]
     content = module.params["content"].encode()
+    changed = False
+    if module.params["directory_mode"] is not None:
+        changed = directory(module, os.path.dirname(dest))
     before = read(dest)
-    changed = before != content
+    changed = before != content or changed
     result = {"dest": dest, "checksum": hashlib.sha1(content).hexdigest()}
     if changed:
         result["diff"] = {

@@ -200,3 +200,30 @@ def test_the_containers_of_other_releases_retire():
         "flaskr-id-2-1",
         "flaskr-id-2-2",
     ]
+
+
+def test_a_deploy_looks_for_its_tag_and_each_release_it_may_return_to():
+    old = {"id": "format-1:0", "version": "0", "containers": ["flaskr-0"]}
+    upcoming = history(release("4"), release("3"))
+    found = h.image_names(history(release("3"), old, upcoming=upcoming), IMAGE, "5")
+    assert found == [
+        f"{IMAGE}:5",
+        "sha256:3", f"{IMAGE}:3",
+        f"{IMAGE}:0",  # state format 1: its tag of the image
+        "sha256:4", f"{IMAGE}:4",
+    ]  # fmt: skip
+
+
+def test_a_first_deploy_or_a_rollback_looks_for_what_it_knows():
+    assert h.image_names(None, IMAGE, "1") == [f"{IMAGE}:1"]
+    assert h.image_names(history(release("2"), release("1")), IMAGE, "") == [
+        "sha256:2", f"{IMAGE}:2", "sha256:1", f"{IMAGE}:1",
+    ]  # fmt: skip
+
+
+def test_a_releases_image_is_found_by_id_before_its_tag():
+    by_id, by_tag = {"Id": "sha256:2"}, {"Id": "sha256:re-pushed"}
+    found = {"sha256:2": by_id, f"{IMAGE}:2": by_tag}
+    assert h.target_images(found, release("2")) == [by_id, by_tag]
+    assert h.target_images(found, {"version": "2", "image": f"{IMAGE}:2"}) == [by_tag]
+    assert h.target_images({}, release("2")) == []

@@ -80,3 +80,30 @@ def test_it_reads_the_files_and_lists_the_apps_containers(tmp_path, containers):
     assert found["history"] == {"live": None, "previous": [], "next": None}
     assert found["caddyfile"] == ":80 {\n}\n"
     assert [container["Names"] for container in found["containers"]] == [[f"/{app}-1"]]
+
+
+def test_it_finds_the_images_a_deploy_may_run(tmp_path):
+    present = subprocess.run(
+        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}",
+         "--filter", "dangling=false"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")[0].split()  # fmt: skip
+    if not present:
+        pytest.skip("no image on this engine")
+    reference, _ = present
+    image, version = reference.rsplit(":", 1)
+    (tmp_path / "history.json").write_text(json.dumps({
+        "live": {"id": "a", "version": "gone", "image": f"{image}:berth-test-gone",
+                 "image_id": "sha256:" + "0" * 64, "containers": []},
+        "previous": [], "next": None,
+    }))  # fmt: skip
+    found = release_state(
+        history=str(tmp_path / "history.json"),
+        caddyfile=str(tmp_path / "Caddyfile"),
+        label="berth.app=berth-test-none",
+        image=image,
+        version=version,
+    )
+    # The tag asked for is there; the live release's image is not.
+    assert list(found["images"]) == [reference]
+    assert found["images"][reference]["Id"].startswith("sha256:")

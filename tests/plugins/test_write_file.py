@@ -19,11 +19,13 @@ ENV = {
 }
 
 
-def write(dest, content, *options, validate=None, rc=0):
+def write(dest, content, *options, validate=None, directory_mode=None, rc=0):
     """Run the module once against localhost; return its result."""
     arguments = {"content": content, "dest": str(dest), "mode": "0640"}
     if validate:
         arguments["validate"] = validate
+    if directory_mode:
+        arguments["directory_mode"] = directory_mode
     run = subprocess.run(
         ["ansible", "localhost", "-m", "berth.deploy.write_file", "-a", json.dumps(arguments),
          *options],
@@ -94,3 +96,21 @@ def test_content_the_command_refuses_leaves_the_file_as_it_was(tmp_path):
     assert [path.name for path in tmp_path.iterdir()] == ["Caddyfile"]
     assert write(dest, "good\nmore\n", validate="grep -q good %s")["changed"]
     assert dest.read_text() == "good\nmore\n"
+
+
+def test_its_directory_is_created_with_directory_mode_and_kept_so(tmp_path):
+    dest = tmp_path / "instance" / "config.py"
+    assert write(dest, "A = 1\n", directory_mode="0750")["changed"]
+    assert stat.S_IMODE(dest.parent.stat().st_mode) == 0o750
+    assert dest.read_text() == "A = 1\n"
+    assert not write(dest, "A = 1\n", directory_mode="0750")["changed"]
+    # A directory whose mode drifted is put back, the file untouched.
+    dest.parent.chmod(0o755)
+    assert write(dest, "A = 1\n", directory_mode="0750")["changed"]
+    assert stat.S_IMODE(dest.parent.stat().st_mode) == 0o750
+
+
+def test_check_mode_creates_no_directory(tmp_path):
+    dest = tmp_path / "proxy" / "Caddyfile"
+    assert write(dest, "x\n", "--check", directory_mode="0755")["changed"]
+    assert not dest.parent.exists()

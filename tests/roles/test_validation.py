@@ -24,7 +24,7 @@ ENV = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
 
 # The deploy lock's first task (role : name): a case that ran it got past the
 # validation.
-LOCK = "Create the state directory"
+LOCK = "Take the deploy lock"
 
 # Unusual values that are all valid; this host must pass the validation.
 VALID = {
@@ -192,7 +192,7 @@ def test_valid_values_pass_the_validation(run):
     # deploy failed with it (no audit entry: the lock was not taken).
     assert len(failed) == 2, failed
     assert "already exists as a file" in failed[0], failed
-    assert failed[1].startswith("The deploy failed at 'Create the directory"), failed
+    assert failed[1].startswith("The deploy failed at 'Take the deploy lock'"), failed
     assert not any(task.endswith("Append to the audit log") for task in ran), ran
 
 

@@ -1,0 +1,55 @@
+"""The module berth.deploy.host_lock (plugins/modules/host_lock.py), run by
+Ansible on this machine: one run at a time takes the lock, the state
+directory comes with it, and check mode creates nothing."""
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+ENV = {
+    **os.environ,
+    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+}
+
+
+def take(path, holder, *options):
+    arguments = {"path": str(path), "holder": holder}
+    run = subprocess.run(
+        ["ansible", "localhost", "-m", "berth.deploy.host_lock", "-a", json.dumps(arguments),
+         *options],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+
+
+def test_the_first_run_takes_it_with_the_state_directory(tmp_path):
+    lock = tmp_path / "berth" / "deploy.lock"
+    taken = take(lock, "ops@a since now, deploying 1")
+    assert taken["held"] and taken["changed"]  # the directory is new
+    assert lock.read_text() == "ops@a since now, deploying 1\n"
+    assert stat.S_IMODE(lock.parent.stat().st_mode) == 0o700
+
+
+def test_a_second_run_is_refused_and_told_who_holds_it(tmp_path):
+    lock = tmp_path / "deploy.lock"
+    take(lock, "ops@a since now, deploying 1")
+    refused = take(lock, "ops@b since later, deploying 2")
+    assert not refused["held"] and not refused["changed"]
+    assert refused["holder"] == "ops@a since now, deploying 1"
+    assert lock.read_text() == "ops@a since now, deploying 1\n"
+
+
+def test_check_mode_creates_nothing_and_still_sees_a_holder(tmp_path):
+    lock = tmp_path / "berth" / "deploy.lock"
+    assert take(lock, "ops@a", "--check")["held"]
+    assert not lock.parent.exists()
+    lock.parent.mkdir()
+    lock.write_text("ops@b since then\n")
+    seen = take(lock, "ops@a", "--check")
+    assert not seen["held"] and seen["holder"] == "ops@b since then"

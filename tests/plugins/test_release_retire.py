@@ -1,0 +1,112 @@
+"""The module berth.deploy.release_retire (plugins/modules/release_retire.py):
+it counts the requests the proxy has in flight to a release over the admin
+API's unix socket, and removes containers and images on this machine's
+real engine (check mode: none)."""
+
+import json
+import os
+import socketserver
+import subprocess
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from ansible_collections.berth.deploy.plugins.modules import release_retire
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {
+    **os.environ,
+    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+}
+UPSTREAMS = [
+    {"address": "flaskr-old-1:8080", "num_requests": 2, "fails": 0},
+    {"address": "flaskr-old-2:8080", "num_requests": 1, "fails": 0},
+    {"address": "flaskr-new-1:8080", "num_requests": 7, "fails": 0},
+]
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+class Caddy(BaseHTTPRequestHandler):
+    """Caddy's admin API, as far as the module asks it."""
+
+    def address_string(self):
+        return "unix"
+
+    def do_GET(self):
+        assert self.path == "/reverse_proxy/upstreams"
+        assert self.headers["Host"] == ""
+        body = json.dumps(UPSTREAMS).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_requests_in_flight_to_the_release_are_counted(tmp_path):
+    path = str(tmp_path / "admin.sock")
+    server = Server(path, Caddy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        old = {"flaskr-old-1:8080", "flaskr-old-2:8080"}
+        assert release_retire.in_flight(path, old) == 3
+        assert release_retire.in_flight(path, {"flaskr-gone-1:8080"}) == 0
+    finally:
+        server.shutdown()
+
+
+def retire(*options, **arguments):
+    run = subprocess.run(
+        ["ansible", "localhost", "-m", "berth.deploy.release_retire", "-a", json.dumps(arguments),
+         "-e", f"ansible_python_interpreter={ROOT}/.venv/bin/python", *options],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+
+
+def docker(*args, check=True):
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=check
+    )
+
+
+@pytest.mark.engine
+def test_it_removes_the_containers_and_images_and_check_mode_none():
+    images = docker("images", "--quiet", "--filter", "dangling=false").stdout.split()
+    if not images:
+        pytest.skip("no image on this engine")
+    name = f"berth-test-{uuid.uuid4().hex[:8]}"
+    tag = f"berth-test/retired:{name}"
+    docker("tag", images[0], tag)
+    docker("create", "--name", name, images[0], "true")
+    try:
+        # A proxy with no admin socket (here: none) is not waited for.
+        drain = {"proxy": f"{name}-proxy", "admin_socket": "/config/admin.sock",
+                 "port": 8080, "seconds": 30}  # fmt: skip
+        arguments = {
+            "containers": [name, f"{name}-gone"],
+            "images": [tag],
+            "drain": drain,
+        }
+        seen = retire("--check", **arguments)
+        assert seen["changed"]
+        assert seen["removed"] == {"containers": [name], "images": [tag]}
+        assert docker("inspect", name, check=False).returncode == 0
+        removed = retire(**arguments)
+        assert removed["changed"] and not removed["drained"]
+        assert docker("inspect", name, check=False).returncode != 0
+        assert docker("image", "inspect", tag, check=False).returncode != 0
+        assert not retire(**arguments)["changed"]
+    finally:
+        docker("rm", "--force", name, check=False)
+        docker("image", "rm", tag, check=False)
