@@ -3,7 +3,7 @@
 
 DOCUMENTATION = r"""
 module: host_lock
-short_description: Take the host's deploy lock, creating berth's state directory
+short_description: Take or release the host's deploy lock, creating berth's state directory
 description:
   - Creates the directory of O(path) when it is missing, owned by root,
     with O(directory_mode), and sets that mode and owner when they differ,
@@ -11,7 +11,9 @@ description:
   - Then creates O(path) atomically, holding O(holder), unless it exists:
     one run at a time holds the lock. A lock held by another run is not
     touched; its holder is returned.
-  - The lock is released by removing the file (M(ansible.builtin.file)).
+  - With O(state=absent), releases the lock, whoever holds it, after
+    appending O(audit_entry) to O(audit_log) (one JSON line, the file
+    mode 0600) when it is given.
   - In check mode nothing is created: a lock held by another run is still
     returned.
 options:
@@ -19,10 +21,20 @@ options:
     description: The lock file.
     type: path
     required: true
-  holder:
-    description: Who takes the lock, from where, since when and why, one line.
+  state:
+    description: Whether the lock is taken (V(present)) or released (V(absent)).
     type: str
-    required: true
+    choices: [present, absent]
+    default: present
+  holder:
+    description: Who takes the lock, from where, since when and why, one line (V(present)).
+    type: str
+  audit_log:
+    description: The audit log, one JSON object a line (V(absent)).
+    type: path
+  audit_entry:
+    description: The entry to append to O(audit_log) before the lock goes (V(absent)).
+    type: dict
   directory_mode:
     description: The mode of the lock's directory.
     type: raw
@@ -48,11 +60,14 @@ held:
   returned: always
   type: bool
 holder:
-  description: The line the lock's file holds - this run's, or the other run's that holds it.
+  description:
+    - The line the lock's file holds - this run's, or the other run's that
+      holds it; for V(absent), the one it held, or none.
   returned: always
   type: str
 """
 
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -67,15 +82,44 @@ def holding(path):
         return None
 
 
+def release(module):
+    """Append the audit entry, if any, then remove the lock."""
+    path, entry = module.params["path"], module.params["audit_entry"]
+    held = holding(path)
+    if not module.check_mode:
+        if entry:
+            descriptor = os.open(
+                module.params["audit_log"],
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                0o600,
+            )
+            with os.fdopen(descriptor, "a", encoding="utf-8") as log:
+                log.write(json.dumps(entry) + "\n")
+        if held is not None:
+            os.unlink(path)
+    module.exit_json(changed=bool(entry) or held is not None, held=False, holder=held)
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "holder": {"type": "str", "required": True},
+            "state": {
+                "type": "str",
+                "choices": ["present", "absent"],
+                "default": "present",
+            },
+            "holder": {"type": "str"},
+            "audit_log": {"type": "path"},
+            "audit_entry": {"type": "dict"},
             "directory_mode": {"type": "raw", "default": "0700"},
         },
         supports_check_mode=True,
+        required_if=[["state", "present", ["holder"]]],
+        required_by={"audit_entry": "audit_log"},
     )
+    if module.params["state"] == "absent":
+        release(module)
     path, holder = module.params["path"], module.params["holder"]
     directory = os.path.dirname(path)
     if os.path.lexists(directory) and not os.path.isdir(directory):

@@ -17,8 +17,10 @@ ENV = {
 }
 
 
-def take(path, holder, *options):
-    arguments = {"path": str(path), "holder": holder}
+def take(path, holder, *options, **more):
+    arguments = {"path": str(path), **more}
+    if holder:
+        arguments["holder"] = holder
     run = subprocess.run(
         ["ansible", "localhost", "-m", "berth.deploy.host_lock", "-a", json.dumps(arguments),
          *options],
@@ -53,3 +55,16 @@ def test_check_mode_creates_nothing_and_still_sees_a_holder(tmp_path):
     lock.write_text("ops@b since then\n")
     seen = take(lock, "ops@a", "--check")
     assert not seen["held"] and seen["holder"] == "ops@b since then"
+
+
+def test_releasing_appends_the_audit_entry_then_removes_the_lock(tmp_path):
+    lock, log = tmp_path / "deploy.lock", tmp_path / "audit.log"
+    take(lock, "ops@a since now, deploying 1")
+    entry = {"action": "deploy", "what": "flaskr 1", "result": "ok"}
+    released = take(lock, None, state="absent", audit_log=str(log), audit_entry=entry)
+    assert released["changed"] and released["holder"] == "ops@a since now, deploying 1"
+    assert not lock.exists()
+    assert [json.loads(line) for line in log.read_text().splitlines()] == [entry]
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    # Nothing held and nothing to record: no change.
+    assert not take(lock, None, state="absent")["changed"]
