@@ -3,31 +3,16 @@ Ansible on this machine: one run at a time takes the lock, the state
 directory comes with it, and check mode creates nothing."""
 
 import json
-import os
 import stat
-import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
-ENV = {
-    **os.environ,
-    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-}
+from run_module import run_module
 
 
 def take(path, holder, *options, **more):
     arguments = {"path": str(path), **more}
     if holder:
         arguments["holder"] = holder
-    run = subprocess.run(
-        ["ansible", "localhost", "-m", "berth.deploy.host_lock", "-a", json.dumps(arguments),
-         *options],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout + run.stderr
-    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+    return run_module("host_lock", *options, **arguments)
 
 
 def test_the_first_run_takes_it_with_the_state_directory(tmp_path):

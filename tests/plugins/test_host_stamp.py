@@ -10,20 +10,11 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "playbooks/collections"))
 from ansible_collections.berth.deploy.plugins.module_utils import stamp
+from run_module import run_module
 
-ENV = {
-    **os.environ,
-    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-}
 REF = "registry.example:5000/site:2"
 LOCAL = "sha256:" + "1" * 64
 PUSHED = "sha256:" + "a" * 64
@@ -253,13 +244,7 @@ def test_a_command_that_cannot_start_is_observed():
 
 
 def host_stamp(*options, **arguments):
-    """Run the module once against localhost; return its result."""
-    run = subprocess.run(
-        ["ansible", "localhost", "-m", "berth.deploy.host_stamp", "-a", json.dumps(arguments), *options],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout + run.stderr
-    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+    return run_module("host_stamp", *options, **arguments)
 
 
 def test_the_module_records_then_finds_the_host_unchanged(state):

@@ -4,24 +4,16 @@ API's unix socket, and removes containers and images on this machine's
 real engine (check mode: none)."""
 
 import json
-import os
 import socketserver
 import subprocess
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
 import pytest
 from ansible_collections.berth.deploy.plugins.modules import release_retire
+from run_module import run_module
 
-ROOT = Path(__file__).resolve().parents[2]
-ENV = {
-    **os.environ,
-    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-}
 UPSTREAMS = [
     {"address": "flaskr-old-1:8080", "num_requests": 2, "fails": 0},
     {"address": "flaskr-old-2:8080", "num_requests": 1, "fails": 0},
@@ -65,13 +57,7 @@ def test_the_requests_in_flight_to_the_release_are_counted(tmp_path):
 
 
 def retire(*options, **arguments):
-    run = subprocess.run(
-        ["ansible", "localhost", "-m", "berth.deploy.release_retire", "-a", json.dumps(arguments),
-         "-e", f"ansible_python_interpreter={ROOT}/.venv/bin/python", *options],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout + run.stderr
-    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+    return run_module("release_retire", *options, **arguments)
 
 
 def docker(*args, check=True):

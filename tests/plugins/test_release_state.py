@@ -4,33 +4,17 @@ the Caddyfile as they are, or none, and lists the app's containers, running
 or not, and no other's."""
 
 import json
-import os
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-ENV = {
-    **os.environ,
-    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-}
-
+from run_module import run_module
 
 pytestmark = pytest.mark.engine
 
 
 def release_state(**arguments):
-    run = subprocess.run(
-        ["ansible", "localhost", "-m", "berth.deploy.release_state", "-a", json.dumps(arguments),
-         "-e", f"ansible_python_interpreter={ROOT}/.venv/bin/python"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout + run.stderr
-    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+    return run_module("release_state", **arguments)
 
 
 @pytest.fixture

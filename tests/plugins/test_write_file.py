@@ -4,35 +4,19 @@ given, reports a change only when there is one, and in check mode writes
 nothing but shows the difference."""
 
 import hashlib
-import json
-import os
 import stat
-import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
-ENV = {
-    **os.environ,
-    "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-    "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-}
+from run_module import run_module
 
 
 def write(dest, content, *options, validate=None, directory_mode=None, rc=0):
-    """Run the module once against localhost; return its result."""
+    """Run the module once; return its result."""
     arguments = {"content": content, "dest": str(dest), "mode": "0640"}
     if validate:
         arguments["validate"] = validate
     if directory_mode:
         arguments["directory_mode"] = directory_mode
-    run = subprocess.run(
-        ["ansible", "localhost", "-m", "berth.deploy.write_file", "-a", json.dumps(arguments),
-         *options],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert run.returncode == rc, run.stdout + run.stderr
-    return next(iter(json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"].values()))
+    return run_module("write_file", *options, rc=rc, **arguments)
 
 
 def test_a_new_file_is_written_with_its_mode(tmp_path):
