@@ -12,6 +12,9 @@ description:
   - Asks every O(delay) seconds, on the host, and fails after O(timeout)
     seconds, or at once when a container stopped and Docker does not restart
     it, with what Docker reports of that container (RV(container)).
+  - Once they are, with O(history), writes O(record) there, whole, as the
+    release history: the release is recorded as next before the proxy is
+    pointed at it. Writing it is the only change the module reports.
   - The decision is in plugins/module_utils/readiness.py.
 options:
   containers:
@@ -39,6 +42,12 @@ options:
     description: Seconds between two looks.
     type: float
     default: 0.2
+  history:
+    description: The release history's file, written once the release is ready.
+    type: path
+  record:
+    description: The release history to write to O(history).
+    type: dict
 extends_documentation_fragment:
   - community.docker.docker.api_documentation
 attributes:
@@ -73,6 +82,9 @@ import time
 import urllib.error
 import urllib.request
 
+from ansible_collections.berth.deploy.plugins.module_utils.history_file import (
+    write_history,
+)
 from ansible_collections.berth.deploy.plugins.module_utils.readiness import (
     ASK,
     FAILED,
@@ -104,7 +116,10 @@ def main():
             "path": {"type": "str", "required": True},
             "timeout": {"type": "float", "required": True},
             "delay": {"type": "float", "default": 0.2},
+            "history": {"type": "path"},
+            "record": {"type": "dict"},
         },
+        required_together=[["history", "record"]],
     )
     params = client.module.params
     started = time.monotonic()
@@ -124,8 +139,11 @@ def main():
                 if status == 200:
                     waiting.remove(name)
         if not waiting:
+            if params["history"]:
+                write_history(client.module, params["history"], params["record"])
             client.module.exit_json(
-                changed=False, seconds=round(time.monotonic() - started, 2)
+                changed=bool(params["history"]),
+                seconds=round(time.monotonic() - started, 2),
             )
         if time.monotonic() - started > params["timeout"]:
             container, asked = last[waiting[0]]

@@ -84,13 +84,13 @@ stage:
   type: str
 """
 
-import json
-import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
 
+from ansible_collections.berth.deploy.plugins.module_utils.history_file import (
+    write_history,
+)
 from ansible_collections.community.docker.plugins.module_utils.common_api import (
     AnsibleDockerClient,
 )
@@ -169,12 +169,7 @@ def main():
         )  # fmt: skip
 
     if params["history"]:
-        directory = os.path.dirname(params["history"])
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".history.")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(json.dumps(params["record"], indent=4, sort_keys=True) + "\n")
-        os.chmod(temporary, 0o644)
-        module.atomic_move(temporary, params["history"])
+        write_history(module, params["history"], params["record"])
     module.exit_json(changed=migrated or bool(params["history"]), migrated=migrated,
                      recorded=bool(params["history"]))  # fmt: skip
 
