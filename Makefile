@@ -78,8 +78,8 @@ lint: setup ## Lint Python (ruff).
 	$(BIN)/ruff format --check .
 
 .PHONY: test-roles
-test-roles: setup ## Unit tests (no Docker): argument specs, the plugins' decisions, the collection built from them, the bench tools.
-	$(BIN)/pytest tests/roles tests/plugins tests/collection tests/bench
+test-roles: setup ## Unit tests: the task files' Jinja limits, argument specs, the plugins' decisions and modules, the collection built from them, the bench tools.
+	$(BIN)/pytest tests/lint tests/roles tests/plugins tests/collection tests/bench
 
 # Role READMEs: aar-doc writes the Role Variables section, between its marker
 # lines, from meta/argument_specs.yml with the template roles/README.md.j2;
