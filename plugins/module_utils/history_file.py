@@ -6,6 +6,9 @@ import json
 import os
 import tempfile
 
+# The modules' options (doc fragment berth.deploy.release_history).
+HISTORY_OPTIONS = {"history": {"type": "path"}, "record": {"type": "dict"}}
+
 
 def write_history(module, path, history):
     """history into the JSON file at path (mode 0644), replaced whole."""

@@ -1,6 +1,10 @@
 """Whether a release's container is ready, from what Docker reports of it:
 the decision of the module berth.deploy.release_ready, in pure Python so
-that tests/plugins proves it without Docker."""
+that tests/plugins proves it without Docker; and how a release is asked
+(release_ready, and release_switch through the proxy)."""
+
+import urllib.error
+import urllib.request
 
 WAITING, ASK, FAILED = "waiting", "ask", "failed"
 
@@ -23,3 +27,14 @@ def address(container, network):
     """The container's IP address on the network, or None."""
     networks = (container.get("NetworkSettings") or {}).get("Networks") or {}
     return (networks.get(network) or {}).get("IPAddress") or None
+
+
+def answers(url, timeout=2):
+    """The status url answers with, or what kept it from answering."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError as error:
+        return str(getattr(error, "reason", error))

@@ -8,13 +8,13 @@ description:
   - Creates the directory of O(path) when it is missing, owned by root,
     with O(directory_mode), and sets that mode and owner when they differ,
     as M(ansible.builtin.file) would.
-  - Then creates O(path) atomically, holding O(holder), unless it exists:
+  - Then creates O(path) atomically, holding O(holder), unless it exists, so
     one run at a time holds the lock. A lock held by another run is not
     touched; its holder is returned.
   - With O(state=absent), releases the lock, whoever holds it, after
     appending O(audit_entry) to O(audit_log) (one JSON line, the file
     mode 0600) when it is given.
-  - In check mode nothing is created: a lock held by another run is still
+  - In check mode nothing is created, and a lock held by another run is still
     returned.
 options:
   path:

@@ -13,7 +13,7 @@ description:
     seconds, or at once when a container stopped and Docker does not restart
     it, with what Docker reports of that container (RV(container)).
   - Once they are, with O(history), writes O(record) there, whole, as the
-    release history: the release is recorded as next before the proxy is
+    release history, so that the release is recorded as next before the proxy is
     pointed at it. Writing it is the only change the module reports.
   - The decision is in plugins/module_utils/readiness.py.
 options:
@@ -42,13 +42,8 @@ options:
     description: Seconds between two looks.
     type: float
     default: 0.2
-  history:
-    description: The release history's file, written once the release is ready.
-    type: path
-  record:
-    description: The release history to write to O(history).
-    type: dict
 extends_documentation_fragment:
+  - berth.deploy.release_history
   - community.docker.docker.api_documentation
 attributes:
   check_mode:
@@ -79,32 +74,21 @@ container:
 """
 
 import time
-import urllib.error
-import urllib.request
 
 from ansible_collections.berth.deploy.plugins.module_utils.history_file import (
+    HISTORY_OPTIONS,
     write_history,
 )
 from ansible_collections.berth.deploy.plugins.module_utils.readiness import (
     ASK,
     FAILED,
     address,
+    answers,
     container_state,
 )
 from ansible_collections.community.docker.plugins.module_utils.common_api import (
     AnsibleDockerClient,
 )
-
-
-def answers(url):
-    """The status url answers with, or what kept it from answering."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError as error:
-        return str(getattr(error, "reason", error))
 
 
 def main():
@@ -116,8 +100,7 @@ def main():
             "path": {"type": "str", "required": True},
             "timeout": {"type": "float", "required": True},
             "delay": {"type": "float", "default": 0.2},
-            "history": {"type": "path"},
-            "record": {"type": "dict"},
+            **HISTORY_OPTIONS,
         },
         required_together=[["history", "record"]],
     )

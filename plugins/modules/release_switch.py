@@ -14,7 +14,7 @@ description:
   - Then Caddy reloads at its admin socket O(admin_socket) if it listens
     there, else at O(admin_address) (a proxy an earlier berth started).
     Caddy finishes the requests in flight. A proxy that has just started may
-    not answer yet: the reload is tried for a few seconds.
+    not answer yet, so the reload is tried for a few seconds.
   - With O(ready_url), waits until it answers 200 through the proxy, then
     with O(history) writes O(record) there, whole, as the release history.
   - A failure says at which O(stage) it happened - C(reload) (the proxy
@@ -43,13 +43,8 @@ options:
     description: Seconds to wait for O(ready_url).
     type: int
     default: 15
-  history:
-    description: The release history's file, written once the release is ready.
-    type: path
-  record:
-    description: The release history to write to O(history).
-    type: dict
 extends_documentation_fragment:
+  - berth.deploy.release_history
   - community.docker.docker.api_documentation
 attributes:
   check_mode:
@@ -85,12 +80,12 @@ stage:
 """
 
 import time
-import urllib.error
-import urllib.request
 
 from ansible_collections.berth.deploy.plugins.module_utils.history_file import (
+    HISTORY_OPTIONS,
     write_history,
 )
+from ansible_collections.berth.deploy.plugins.module_utils.readiness import answers
 from ansible_collections.community.docker.plugins.module_utils.common_api import (
     AnsibleDockerClient,
 )
@@ -108,22 +103,15 @@ RELOAD = (
 )
 
 
-def answers_200(url):
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (OSError, urllib.error.HTTPError):
-        return False
-
-
-def until(seconds, attempt, pause=1.0):
-    """Call attempt until it returns something true, for at most seconds."""
+def until(seconds, attempt, succeeded):
+    """attempt() until succeeded(its result), a second apart, for at most
+    seconds: its last result."""
     deadline = time.monotonic() + seconds
     while True:
-        done = attempt()
-        if done or time.monotonic() >= deadline:
-            return done
-        time.sleep(pause)
+        result = attempt()
+        if succeeded(result) or time.monotonic() >= deadline:
+            return result
+        time.sleep(1)
 
 
 def main():
@@ -135,8 +123,7 @@ def main():
             "force": {"type": "bool", "default": False},
             "ready_url": {"type": "str"},
             "ready_timeout": {"type": "int", "default": 15},
-            "history": {"type": "path"},
-            "record": {"type": "dict"},
+            **HISTORY_OPTIONS,
         },
         required_together=[["history", "record"]],
     )
@@ -155,18 +142,21 @@ def main():
               params["admin_socket"], params["admin_address"]]  # fmt: skip
     if params["force"]:
         reload.append("--force")
-    tries = []
-    until(5, lambda: tries.append(module.run_command(reload)) or tries[-1][0] == 0)
-    rc, out, err = tries[-1]
+    # A proxy that has just started may not answer on its admin endpoint yet.
+    rc, out, err = until(
+        5, lambda: module.run_command(reload), lambda done: done[0] == 0
+    )
     if rc != 0:
         module.fail_json(msg=err or out, stage="reload", rc=rc, stderr=err)
 
-    url = params["ready_url"]
-    if url and not until(params["ready_timeout"], lambda: answers_200(url)):
-        module.fail_json(
-            msg=f"{url} did not answer 200 through the proxy within {params['ready_timeout']} s",
-            stage="ready",
-        )  # fmt: skip
+    url, seconds = params["ready_url"], params["ready_timeout"]
+    if url:
+        status = until(seconds, lambda: answers(url, timeout=1), lambda got: got == 200)
+        if status != 200:
+            module.fail_json(
+                msg=f"{url} did not answer 200 through the proxy within {seconds} s (last: {status})",
+                stage="ready",
+            )
 
     if params["history"]:
         write_history(module, params["history"], params["record"])

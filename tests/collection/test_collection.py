@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if path.is_dir())
 PLAYBOOKS = sorted(path.stem for path in (ROOT / "playbooks").glob("*.yml"))
+MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py"))
 
 
 def plain_environment(**settings):
@@ -105,6 +106,14 @@ def test_ansible_doc_documents_its_module(installed):
     assert set(doc["return"]) == {
         "status", "error", "certificate_sha256", "certificate_not_after",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_modules_documentation_parses(installed, module):
+    out = run("ansible-doc", "--json", "-t", "module", f"berth.deploy.{module}",
+              cwd=installed["cwd"], env=installed["env"])  # fmt: skip
+    doc = json.loads(out)[f"berth.deploy.{module}"]["doc"]
+    assert doc["module"] == module and doc["options"], doc
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
