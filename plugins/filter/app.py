@@ -4,8 +4,6 @@ something Docker or Caddy wrote, which in Jinja took a chain of filters."""
 
 import re
 
-from ansible.errors import AnsibleFilterError
-
 
 def caddy_admin_address(caddyfile, default):
     """The address of the admin API that a Caddyfile sets (`admin ADDRESS`
@@ -13,16 +11,6 @@ def caddy_admin_address(caddyfile, default):
     listens where its Caddyfile said until its next reload."""
     found = re.search(r"^\s*admin (\S+)", caddyfile, re.MULTILINE)
     return found.group(1) if found else default
-
-
-def mount_source(mounts, destination):
-    """Where on the host a container's mount at destination is (the Mounts of
-    docker_container_info), so a task on the host can reach a socket the
-    container keeps there."""
-    for mount in mounts:
-        if mount.get("Destination") == destination:
-            return mount["Source"]
-    raise AnsibleFilterError(f"the container has no mount at {destination}")
 
 
 def container_names(containers):
@@ -84,7 +72,6 @@ class FilterModule:
             "caddy_admin_address": caddy_admin_address,
             "container_names": container_names,
             "failure_reason": failure_reason,
-            "mount_source": mount_source,
             "built_here": built_here,
             "release_image_id": release_image_id,
         }

@@ -123,12 +123,9 @@ def in_flight(path, addresses):
     return sum(u["num_requests"] for u in upstreams or [] if u["address"] in addresses)
 
 
-def socket_on_host(client, proxy, path):
-    """Where the proxy's admin socket is on the host, or None."""
-    try:
-        container = client.get_json("/containers/{0}/json", proxy)
-    except NotFound:
-        return None
+def socket_on_host(container, path):
+    """Where on the host the socket the container sees at path is (in one
+    of its mounts, docker inspect's Mounts), or None when it is not there."""
     for mount in container.get("Mounts") or []:
         if mount.get("Destination") == os.path.dirname(path):
             found = os.path.join(mount["Source"], os.path.basename(path))
@@ -138,7 +135,12 @@ def socket_on_host(client, proxy, path):
 
 def drain(client, containers, proxy, admin_socket, port, seconds):
     """Wait until the proxy has no request in flight to containers; whether it came to that."""
-    path = socket_on_host(client, proxy, admin_socket)
+    try:
+        path = socket_on_host(
+            client.get_json("/containers/{0}/json", proxy), admin_socket
+        )
+    except NotFound:
+        path = None
     if path is None:
         return False
     addresses = {f"{name}:{port}" for name in containers}

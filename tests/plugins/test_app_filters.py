@@ -2,7 +2,6 @@
 Caddyfile and Docker say, and why a release did not become ready."""
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from ansible_collections.berth.deploy.plugins.filter import app
 
 
@@ -20,24 +19,6 @@ from ansible_collections.berth.deploy.plugins.filter import app
 )
 def test_the_admin_address_is_the_caddyfiles_else_the_default(caddyfile, address):
     assert app.caddy_admin_address(caddyfile, "localhost:2019") == address
-
-
-MOUNTS = [
-    {"Type": "volume", "Source": "/var/lib/docker/volumes/flaskr-proxy-data/_data", "Destination": "/data"},
-    {"Type": "volume", "Source": "/var/lib/docker/volumes/flaskr-proxy-config/_data", "Destination": "/config"},
-]  # fmt: skip
-
-
-def test_a_mount_is_found_by_where_the_container_sees_it():
-    assert (
-        app.mount_source(MOUNTS, "/config")
-        == "/var/lib/docker/volumes/flaskr-proxy-config/_data"
-    )
-
-
-def test_a_missing_mount_is_an_error():
-    with pytest.raises(AnsibleFilterError, match="no mount at /srv"):
-        app.mount_source(MOUNTS, "/srv")
 
 
 def test_containers_are_named_without_dockers_slash():

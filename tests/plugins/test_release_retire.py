@@ -56,6 +56,20 @@ def test_the_requests_in_flight_to_the_release_are_counted(tmp_path):
         server.shutdown()
 
 
+def test_the_admin_socket_is_found_where_the_proxy_mounts_it(tmp_path):
+    (tmp_path / "admin.sock").touch()
+    proxy = {"Mounts": [
+        {"Type": "volume", "Source": "/var/lib/docker/volumes/proxy-data/_data", "Destination": "/data"},
+        {"Type": "volume", "Source": str(tmp_path), "Destination": "/config"},
+    ]}  # fmt: skip
+    found = release_retire.socket_on_host(proxy, "/config/admin.sock")
+    assert found == str(tmp_path / "admin.sock")
+    # No such mount, or no socket there yet (a proxy not reloaded since an
+    # earlier berth started it): nothing to ask.
+    assert release_retire.socket_on_host(proxy, "/srv/admin.sock") is None
+    assert release_retire.socket_on_host(proxy, "/config/other.sock") is None
+
+
 def retire(*options, **arguments):
     return run_module("release_retire", *options, **arguments)
 
