@@ -70,7 +70,7 @@ pin: ## Re-pin constraints.txt from a fresh resolve of requirements.txt.
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test
-test: lint lint-ansible lint-docs test-roles test-app test-image test-molecule bench-smoke ## Run every linter and test suite the project has.
+test: lint lint-ansible lint-docs test-roles test-app test-image test-hosts ## Run every linter and test suite the project has.
 
 .PHONY: lint
 lint: setup ## Lint Python (ruff).
@@ -107,21 +107,20 @@ test-app: setup ## Unit and Redis integration tests of the app, with coverage.
 
 # --- Docker engine and Molecule ----------------------------------------------
 
-# Molecule scenarios `make test-molecule` runs, the longest first (but those
-# of MOLECULE_ALONE, which run last, by themselves): upgrades
-# and zero-downtime releases (the previous berth's host upgraded under load,
-# redeploy, broken release, uncommitted edits, rollbacks, a killed deploy, the
-# deploy lock); the whole deploy (registry, new version, Redis restart); a
-# domain with a certificate from a real ACME server (pebble), and the blog in
-# a real browser; the engine role alone; an app that is not flaskr, from a
-# registry with a password.
-SCENARIOS ?= release default https docker own-app
-## MOLECULE_JOBS How many Molecule scenarios make test-molecule runs at once (default 2; each has a test host, network and registry of its own).
+# Molecule scenarios `make test-molecule` runs, the longest first: the whole
+# deploy (registry, new version, Redis restart) and the day-2 verbs;
+# upgrades and zero-downtime releases (the previous berth's host upgraded
+# under load, redeploy, broken release, uncommitted edits, rollbacks, a
+# killed deploy, the deploy lock); an app that is not flaskr, from a
+# registry with a password; a domain with a certificate from a real ACME
+# server (pebble), and the blog in a real browser; the engine role alone.
+SCENARIOS ?= default release own-app https docker
+## MOLECULE_JOBS How many Molecule scenarios (and bench-smoke, in make test) run at once (default 2; each has a test host, network and registry of its own).
 MOLECULE_JOBS ?= 2
-# Scenarios that run by themselves, after the others: own-app counts every
-# failed request across 60 reloads of the proxy, and beside another scenario
-# a loaded machine failed some (502 and timeouts).
-MOLECULE_ALONE ?= own-app
+# scenario.sh prints a scenario's output as it goes only when it runs alone.
+export MOLECULE_JOBS
+## MOLECULE_ALONE Scenarios to run last, by themselves, after the others (default: none).
+MOLECULE_ALONE ?=
 
 .PHONY: engine
 engine: setup ## Install and start a Docker engine on this machine (roles/docker on localhost).
@@ -137,14 +136,26 @@ lint-ansible: setup ## Lint YAML and Ansible (yamllint, ansible-lint production 
 	$(BIN)/yamllint .
 	$(BIN)/ansible-lint
 
-.PHONY: test-molecule
 # Each scenario's output is kept in artifacts/molecule-<scenario>.log, and
 # what failed is printed (molecule/scenario.sh). The images are built first,
-# once, for all the scenarios that run at once.
+# once, for all the scenarios that run at once; make runs MOLECULE_JOBS of the
+# jobs at a time, in the order given, a new one as soon as one ends.
+.PHONY: test-molecule
 test-molecule: setup test-images ## Run the Molecule scenarios on containers acting as hosts, MOLECULE_JOBS at once.
-	printf '%s\n' $(filter-out $(MOLECULE_ALONE),$(SCENARIOS)) \
-		| MOLECULE_JOBS=$(MOLECULE_JOBS) xargs --no-run-if-empty -P $(MOLECULE_JOBS) -I {} molecule/scenario.sh {}
-	for scenario in $(filter $(MOLECULE_ALONE),$(SCENARIOS)); do MOLECULE_JOBS=1 molecule/scenario.sh $$scenario || exit 1; done
+	$(MAKE) --no-print-directory -j $(MOLECULE_JOBS) $(addprefix molecule-,$(filter-out $(MOLECULE_ALONE),$(SCENARIOS)))
+	$(foreach scenario,$(filter $(MOLECULE_ALONE),$(SCENARIOS)),$(MAKE) --no-print-directory MOLECULE_JOBS=1 molecule-$(scenario) &&) true
+
+# make test's share of the machine: the scenarios and bench-smoke, each with a
+# test host of its own, in one pool; bench-smoke is about as long as the
+# shortest scenario, and goes last.
+.PHONY: test-hosts
+test-hosts: setup test-images ## The Molecule scenarios and bench-smoke in one pool, MOLECULE_JOBS at once (make test runs it).
+	$(MAKE) --no-print-directory -j $(MOLECULE_JOBS) VERSION='$(VERSION)' $(addprefix molecule-,$(filter-out $(MOLECULE_ALONE),$(SCENARIOS))) bench-smoke
+	$(foreach scenario,$(filter $(MOLECULE_ALONE),$(SCENARIOS)),$(MAKE) --no-print-directory MOLECULE_JOBS=1 molecule-$(scenario) &&) true
+
+# One scenario: make molecule-<scenario>.
+molecule-%: setup test-images
+	molecule/scenario.sh $*
 
 # --- Images ------------------------------------------------------------------
 

@@ -262,16 +262,19 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     assert "Write redis.conf with the password" not in app_only["output"]
     assert VALIDATION in app_only["output"]
 
-    # A wrong variable is refused before any change: a platform's, the
-    # release asked for, and one an earlier berth read.
-    for wrong, message in (
-        ("redis_maxmemory=512mb", "redis_maxmemory below it"),
-        ("app_version=latest", "app_version must be an image tag naming one release"),
-        ("app_uid=10001", "set app_user to UID:GID instead"),
-    ):
-        refused = playbook("deploy.yml", "-e", live, "-e", wrong)
-        assert refused.returncode != 0, wrong
-        # On stderr, maybe wrapped over lines.
-        said = " ".join((refused.stdout + refused.stderr).split())
+    # Wrong variables are refused before any change, all in one message: a
+    # platform's, the release asked for, and one an earlier berth read.
+    wrong = {
+        "redis_maxmemory": ("512mb", "redis_maxmemory below it"),
+        "app_version": ("latest", "app_version must be an image tag naming one release"),
+        "app_uid": (10001, "set app_user to UID:GID instead"),
+    }
+    refused = playbook(
+        "deploy.yml", "-e", json.dumps({name: value for name, (value, _) in wrong.items()})
+    )
+    assert refused.returncode != 0
+    # On stderr, maybe wrapped over lines.
+    said = " ".join((refused.stdout + refused.stderr).split())
+    for _, message in wrong.values():
         assert message in said, said[-3000:]
-        assert "Take the deploy lock" not in said
+    assert "Take the deploy lock" not in said
