@@ -266,11 +266,16 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
     # platform's, the release asked for, and one an earlier berth read.
     wrong = {
         "redis_maxmemory": ("512mb", "redis_maxmemory below it"),
-        "app_version": ("latest", "app_version must be an image tag naming one release"),
+        "app_version": (
+            "latest",
+            "app_version must be an image tag naming one release",
+        ),
         "app_uid": (10001, "set app_user to UID:GID instead"),
     }
     refused = playbook(
-        "deploy.yml", "-e", json.dumps({name: value for name, (value, _) in wrong.items()})
+        "deploy.yml",
+        "-e",
+        json.dumps({name: value for name, (value, _) in wrong.items()}),
     )
     assert refused.returncode != 0
     # On stderr, maybe wrapped over lines.
