@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 
 def output(*command):
@@ -127,53 +128,63 @@ def image_state(reference, run, check_mode):
 
 
 def observe(part, skip, run=output, check_mode=False):
-    """The digest of what a part left on the host."""
+    """The digest of what a part left on the host. Its commands run at once,
+    each waiting on the engine or systemd rather than on the others."""
     seen = plan(part, skip)
-    digest = hashlib.sha256()
-    skip = set(seen["skip"])
-    paths = set(seen["paths"])
-    for top in seen["trees"]:
-        paths |= {top, *tree(top, skip)}
-    digest_files(digest, sorted(paths - skip))
-    ids = sorted(
-        {
-            line
+    with ThreadPoolExecutor(max_workers=8) as pool:
+
+        def ask(*command):
+            return pool.submit(text, run, *command)
+
+        listed = [
+            ask("docker", "ps", "--all", "--quiet", "--no-trunc", "--filter", kind)
             for kind in seen["filters"]
-            for line in text(
-                run, "docker", "ps", "--all", "--quiet", "--no-trunc", "--filter", kind
-            ).split()
-        }
-    )
-    if ids:
-        digest.update(
-            text(
-                run, "docker", "inspect", "--format",
-                "{{.Name}} {{.Id}} {{.Image}} {{.State.Status}} {{json .Config}} {{json .HostConfig}}",
-                *ids,
-            ).encode()
+        ]
+        networks = seen["networks"] and ask(
+            "docker", "network", "inspect", "--format",
+            "{{.Name}} {{.Id}} {{.Internal}}{{range .Containers}} {{.Name}}{{end}}",
+            *seen["networks"],
         )  # fmt: skip
-    if seen["networks"]:
-        digest.update(
-            text(
-                run, "docker", "network", "inspect", "--format",
-                "{{.Name}} {{.Id}} {{.Internal}}{{range .Containers}} {{.Name}}{{end}}",
-                *seen["networks"],
-            ).encode()
-        )  # fmt: skip
-    if seen["services"]:
-        digest.update(text(run, "systemctl", "is-enabled", *seen["services"]).encode())
-        digest.update(text(run, "systemctl", "is-active", *seen["services"]).encode())
-    if seen["image"]:
-        digest.update(image_state(seen["image"], run, check_mode).encode())
+        services = seen["services"] and [
+            ask("systemctl", state, *seen["services"])
+            for state in ("is-enabled", "is-active")
+        ]
+        image = seen["image"] and pool.submit(
+            image_state, seen["image"], run, check_mode
+        )
+        digest = hashlib.sha256()
+        skip = set(seen["skip"])
+        paths = set(seen["paths"])
+        for top in seen["trees"]:
+            paths |= {top, *tree(top, skip)}
+        digest_files(digest, sorted(paths - skip))
+        ids = sorted({line for found in listed for line in found.result().split()})
+        if ids:
+            digest.update(
+                text(
+                    run, "docker", "inspect", "--format",
+                    "{{.Name}} {{.Id}} {{.Image}} {{.State.Status}} {{json .Config}} {{json .HostConfig}}",
+                    *ids,
+                ).encode()
+            )  # fmt: skip
+        for found in [networks, *(services or []), image]:
+            if found:
+                digest.update(found.result().encode())
     return digest.hexdigest()
 
 
 def stamp(inputs, parts, skip, run=output, check_mode=False):
-    """The stamp of this deploy: by part, its inputs and its host's digest."""
-    return {
-        name: {"inputs": inputs[name], "host": observe(part, skip, run, check_mode)}
-        for name, part in parts.items()
-    }
+    """The stamp of this deploy: by part, its inputs and its host's digest,
+    the parts observed at once."""
+    with ThreadPoolExecutor(max_workers=max(len(parts), 1)) as pool:
+        hosts = {
+            name: pool.submit(observe, part, skip, run, check_mode)
+            for name, part in parts.items()
+        }
+        return {
+            name: {"inputs": inputs[name], "host": hosts[name].result()}
+            for name in parts
+        }
 
 
 def compare(recorded, found, locked):
