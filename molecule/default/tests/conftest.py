@@ -1,9 +1,4 @@
-"""What the default scenario's verifiers share."""
+"""What the default scenario's verifiers share: the test host by `docker
+exec`, and the inventory's variables (molecule/shared/tests/docker_exec.py)."""
 
-import pytest
-
-
-@pytest.fixture(scope="module")
-def settings(host):
-    """The inventory's variables: names, paths and ports of the deploy."""
-    return host.ansible.get_variables()
+from docker_exec import host, inventory_host, settings  # noqa: F401

@@ -16,8 +16,8 @@ RECORDS = "/var/lib/berth-molecule"
 COUNTER = re.compile(r"This page has been seen (\d+) times")
 
 
-def get(host, path, cookie=""):
-    port = host.ansible.get_variables()["app_published_port"]
+def get(host, settings, path, cookie=""):
+    port = settings["app_published_port"]
     return page(host, f"http://127.0.0.1:{port}{path}", cookie)
 
 
@@ -173,33 +173,35 @@ def test_no_secret_reaches_the_ansible_log(host, settings, secret_key):
     assert redis_password not in log
 
 
-def test_index_answers_and_counts_every_view(host):
-    status, body = get(host, "/")
+def test_index_answers_and_counts_every_view(host, settings):
+    status, body = get(host, settings, "/")
     assert status == 200
     first = counter(body)
-    status, body = get(host, "/")
+    status, body = get(host, settings, "/")
     assert status == 200
     assert counter(body) == first + 1
 
 
-def test_post_and_counter_survive_new_version_and_redis_restart(host, side_effect):
-    status, body = get(host, "/")
+def test_post_and_counter_survive_new_version_and_redis_restart(
+    host, settings, side_effect
+):
+    status, body = get(host, settings, "/")
     assert status == 200
     assert side_effect["post_title"] in body
     assert counter(body) > int(side_effect["counter"])
 
 
-def test_users_stay_logged_in_across_the_new_version(host, side_effect):
+def test_users_stay_logged_in_across_the_new_version(host, settings, side_effect):
     # The session cookie is signed with SECRET_KEY: it still works only if the
     # new release got the same key.
-    status, body = get(host, "/", side_effect["cookie"])
+    status, body = get(host, settings, "/", side_effect["cookie"])
     assert status == 200
     assert f"<span>{side_effect['user']}</span>" in body
     assert "Log Out" in body
 
 
-def test_readyz_answers_200(host):
-    status, body = get(host, "/readyz")
+def test_readyz_answers_200(host, settings):
+    status, body = get(host, settings, "/readyz")
     assert status == 200
     assert json.loads(body) == {"status": "ready"}
 
@@ -230,7 +232,7 @@ def test_a_deploy_with_nothing_to_do_ends_at_once_unless_the_host_or_inputs_chan
 
     # The data changes and the deploy has still nothing to do: a view counted
     # in Redis, a backup, a file the app writes in its instance directory.
-    assert get(host, "/")[0] == 200
+    assert get(host, settings, "/")[0] == 200
     host.check_output("/usr/local/sbin/berth-backup create")
     host.check_output("echo data > %s/written-by-the-app", settings["app_instance_dir"])
     unchanged = deploy(live)

@@ -206,7 +206,7 @@ def test_the_audit_log_holds_each_action_in_order(host, settings, versions, back
     assert all(entry["who"] and entry["from"] for entry in entries), entries
     assert [entries[i]["result"] for i in (0, 1, -1)] == ["ok", "ok", "ok"], entries
     shown = make("audit", "LINES=2").stdout.splitlines()
-    assert shown[0] == f"{host.backend.host}:", shown
+    assert shown[0] == f"{host.backend.get_hostname()}:", shown
     assert shown[-1].endswith(" -> ok") and "backup: backup-" in shown[-1], shown
 
 
@@ -430,13 +430,7 @@ def test_replicas_serve_together_and_the_day2_verbs_see_them(
     none fails or is lost, both replicas serve, the counter counts every
     view, and status, logs and shell see the replicas."""
     new, inventory = new_host["host"], new_host["inventory"]
-    # No Ansible backend for this host (copy_bench's): docker cp.
-    new.check_output("mkdir -p %s", BENCH)
-    for script in ("load.py", "writes.py"):
-        subprocess.run(
-            ["docker", "cp", f"{ROOT}/bench/{script}", f"{new_host['name']}:{BENCH}/"],
-            check=True,
-        )
+    copy_bench(new, ROOT)
     url = f"http://127.0.0.1:{settings['app_published_port']}"
     with (
         load(new, f"{url}/", "replicas") as reads,

@@ -1,4 +1,5 @@
-"""What the https scenario's verifiers share: the inventory's settings, and
+"""What the https scenario's verifiers share: the test host by `docker
+exec` and the inventory's settings (molecule/shared/tests/docker_exec.py), and
 the site as this machine reaches it, with the root pebble signs with."""
 
 import json
@@ -7,6 +8,7 @@ import subprocess
 import urllib.request
 
 import pytest
+from docker_exec import host, inventory_host, settings  # noqa: F401
 
 
 def docker_inspect(name):
@@ -18,13 +20,7 @@ def docker_inspect(name):
 
 
 @pytest.fixture(scope="module")
-def settings(host):
-    """The inventory's variables: names, paths and the domain of the deploy."""
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
-def site(settings, tmp_path_factory):
+def site(settings, tmp_path_factory):  # noqa: F811 (the fixture imported above)
     """The domain, the test host's address on the scenario's network (where
     the domain resolves for pebble), pebble's address there, and a PEM file
     of pebble's root: the root of the certificates it issues, which only its

@@ -14,6 +14,7 @@ import subprocess
 import time
 
 import pytest
+from docker_exec import copy_to
 from on_test_host import copy_bench, load
 
 from playbooks import INVENTORY, ROOT, playbook
@@ -178,14 +179,11 @@ def test_redeploys_and_a_proxy_restart_keep_the_certificate_and_account(
 
 def test_a_swap_under_https_load_fails_no_request(host, site, settings):
     copy_bench(host, ROOT)
-    copied = host.ansible(
-        "copy", f"src={site['root']} dest=/tmp/pebble-root.pem mode=0644", check=False
-    )
-    assert not copied.get("failed"), copied
+    copy_to(host, site["root"], "/tmp/pebble")
     before = live_release(host, settings)
     started = datetime.datetime.now()
     url = f"https://{site['domain']}/"  # the domain resolves to the test host there
-    with load(host, url, "https-swap", cafile="/tmp/pebble-root.pem") as reads:
+    with load(host, url, "https-swap", cafile="/tmp/pebble/root.pem") as reads:
         done = playbook(
             "deploy.yml", "-e", '{"app_config": {"SWAPPED_UNDER_HTTPS_LOAD": true}}'
         )

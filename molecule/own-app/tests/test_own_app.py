@@ -32,10 +32,10 @@ VAULT = ["-e", f"@{CREDENTIALS}", f"--vault-password-file={VAULT_PASSWORD_FILE}"
 OUTPUTS = []
 
 
-@pytest.fixture(scope="module")
-def settings(host):
+@pytest.fixture(scope="module", autouse=True)
+def bench(host):
+    """bench/ on the test host, for the loads below."""
     copy_bench(host, ROOT)
-    return host.ansible.get_variables()
 
 
 @pytest.fixture(scope="module")

@@ -29,11 +29,6 @@ COUNTER = re.compile(r"This page has been seen (\d+) times")
 
 
 @pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
 def versions(settings):
     return settings["berth_molecule_versions"]
 

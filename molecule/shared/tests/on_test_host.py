@@ -8,6 +8,8 @@ proxy's port is, and print what they saw when stopped.
 import json
 import time
 
+from docker_exec import copy_to
+
 BENCH = "/opt/berth-bench"  # where bench/ is copied on the test host
 
 
@@ -15,10 +17,7 @@ def copy_bench(host, root):
     """Copy bench/load.py, writes.py (which imports it) and abuse.py to the
     test host."""
     for script in ("load.py", "writes.py", "abuse.py"):
-        copied = host.ansible(
-            "copy", f"src={root}/bench/{script} dest={BENCH}/ mode=0644", check=False
-        )
-        assert not copied.get("failed"), copied
+        copy_to(host, f"{root}/bench/{script}", BENCH)
 
 
 # Run on a test host: GET a URL (with an optional Cookie header), print the
