@@ -150,12 +150,13 @@ test-molecule: setup test-images ## Run the Molecule scenarios on containers act
 # shortest scenario, and goes last.
 .PHONY: test-hosts
 test-hosts: setup test-images ## The Molecule scenarios and bench-smoke in one pool, MOLECULE_JOBS at once (make test runs it).
-	$(MAKE) --no-print-directory -j $(MOLECULE_JOBS) VERSION='$(VERSION)' $(addprefix molecule-,$(filter-out $(MOLECULE_ALONE),$(SCENARIOS))) bench-smoke
+	$(MAKE) --no-print-directory -j $(MOLECULE_JOBS) $(addprefix molecule-,$(filter-out $(MOLECULE_ALONE),$(SCENARIOS))) bench-smoke
 	$(foreach scenario,$(filter $(MOLECULE_ALONE),$(SCENARIOS)),$(MAKE) --no-print-directory MOLECULE_JOBS=1 molecule-$(scenario) &&) true
 
-# One scenario: make molecule-<scenario>.
+# One scenario: make molecule-<scenario>. Its tests run make as a user does,
+# with none of this make's flags (its jobs, its variables).
 molecule-%: setup test-images
-	molecule/scenario.sh $*
+	MAKEFLAGS= molecule/scenario.sh $*
 
 # --- Images ------------------------------------------------------------------
 
