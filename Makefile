@@ -77,9 +77,11 @@ lint: setup ## Lint Python (ruff).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# A worker per CPU (pytest-xdist), each test file on one worker: most tests
+# wait on an `ansible` process, and a file's fixtures are made once.
 .PHONY: test-roles
 test-roles: setup ## Unit tests: the task files' Jinja limits, argument specs, the plugins' decisions and modules, the collection built from them, the bench tools.
-	$(BIN)/pytest tests/lint tests/roles tests/plugins tests/collection tests/bench
+	$(BIN)/pytest --numprocesses auto --dist loadfile tests/lint tests/roles tests/plugins tests/collection tests/bench
 
 # Role READMEs: aar-doc writes the Role Variables section, between its marker
 # lines, from meta/argument_specs.yml with the template roles/README.md.j2;
